@@ -1,0 +1,36 @@
+# Two entry points for a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export CZMAP_DATA_DIR ?= data
+
+.PHONY: run test lint build bench clean
+
+$(BIN)/czmap: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(CZMAP_DATA_DIR)/layers/manifest.json: $(BIN)/czmap $(wildcard layers/*.toml) geodata/sources.toml
+	$(BIN)/czmap geodata build
+
+build: $(CZMAP_DATA_DIR)/layers/manifest.json
+
+run: build
+	$(BIN)/czmap serve --host $(HOST) --port $(PORT)
+
+test: $(BIN)/czmap
+	$(BIN)/ruff check app geodata tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(BIN)/czmap
+	$(BIN)/ruff check app geodata tests bench
+	$(BIN)/ruff format --check app geodata tests bench
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) $(CZMAP_DATA_DIR)

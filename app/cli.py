@@ -1,0 +1,113 @@
+"""The ``czmap`` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.settings import GeodataSettings
+from geodata.build import build_all
+from geodata.errors import GeodataError
+from geodata.fetch import fetch_sources
+from geodata.layerdefs import DEFAULT_LAYERS_DIR, load_registry
+from geodata.sources import load_catalogue
+
+cli = typer.Typer(
+    help="Conflict-zone map: geodata pipeline, service and tools.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+geodata_cli = typer.Typer(help="Fetch the public source files and build the zone layers.", no_args_is_help=True)
+cli.add_typer(geodata_cli, name="geodata")
+console = Console(stderr=True)
+
+MirrorOption = Annotated[
+    Path | None,
+    typer.Option("--mirror", help="Folder with the source files (default: $CZMAP_GEODATA_MIRROR)."),
+]
+DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Output folder (default: $CZMAP_DATA_DIR).")]
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _settings(mirror: Path | None, data_dir: Path | None) -> GeodataSettings:
+    overrides = {k: v for k, v in {"geodata_mirror": mirror, "data_dir": data_dir}.items() if v is not None}
+    return GeodataSettings(**overrides)
+
+
+def _fetch(settings: GeodataSettings) -> dict[str, Path]:
+    catalogue = load_catalogue()
+    sources = list(catalogue.sources.values())
+    where = f"mirror {settings.geodata_mirror}" if settings.geodata_mirror else "upstream (download)"
+    with _progress() as progress:
+        task = progress.add_task(f"fetch from {where}", total=len(sources))
+        return fetch_sources(
+            sources, settings.source_cache, settings.geodata_mirror, on_done=lambda s: progress.advance(task)
+        )
+
+
+@geodata_cli.command("fetch")
+def fetch_cmd(mirror: MirrorOption = None, data_dir: DataDirOption = None) -> None:
+    """Copy (or download) every source file into the cache and verify its sha256."""
+    settings = _settings(mirror, data_dir)
+    try:
+        paths = _fetch(settings)
+    except GeodataError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"{len(paths)} sources verified in {settings.source_cache}")
+
+
+@geodata_cli.command("build")
+def build_cmd(
+    mirror: MirrorOption = None,
+    data_dir: DataDirOption = None,
+    layers_dir: Annotated[Path, typer.Option(help="Folder of layer definitions.")] = DEFAULT_LAYERS_DIR,
+) -> None:
+    """Fetch the sources, then build every layer in ``layers/`` with its checks, display variants and manifest."""
+    settings = _settings(mirror, data_dir)
+    try:
+        paths = _fetch(settings)
+        catalogue = load_catalogue()
+        registry = load_registry(catalogue, layers_dir)
+        with _progress() as progress:
+            task = progress.add_task("build layers", total=len(registry))
+            steps = iter(range(len(registry) + 1))
+            next(steps)
+
+            def on_step(layer_id: str) -> None:
+                progress.update(task, description=f"build {layer_id}", completed=next(steps) - 1)
+
+            manifest = build_all(registry, catalogue, paths, settings.data_dir, on_step=on_step)
+            progress.update(task, completed=len(registry), description="build layers")
+    except GeodataError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    _print_manifest(manifest)
+
+
+def _print_manifest(manifest: dict) -> None:
+    table = Table(title="Built layers")
+    for column in ("layer", "features", "version", "licence"):
+        table.add_column(column)
+    for meta in manifest["layers"].values():
+        table.add_row(meta["id"], str(meta["feature_count"]), meta["version"], meta["licence"]["name"])
+    Console().print(table)
+
+
+def main() -> None:
+    """Entry point of the ``czmap`` console script."""
+    cli()

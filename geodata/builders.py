@@ -1,0 +1,284 @@
+"""One builder per kind of layer: ``(context, definition) -> GeoDataFrame`` in CRS84 with an ``id`` column.
+
+Builders read sources and earlier layers through :class:`BuildContext`, compute with the pure steps of
+:mod:`geodata.transforms`, and run the checks specific to their layer. Parameters come from the layer file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import LineString, MultiLineString
+
+from geodata import checks
+from geodata import transforms as tf
+from geodata.crs import METRIC_CRS, STORAGE_CRS
+from geodata.errors import BuildCheckFailed, LayerDefinitionError
+from geodata.layerdefs import LayerDefinition
+
+
+@dataclass
+class BuildContext:
+    """Access to verified source files and already-built layers during one build."""
+
+    source_paths: dict[str, Path]
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    _read_cache: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+
+    def read(self, source_id: str) -> gpd.GeoDataFrame:
+        """Read a vector source once per build."""
+        if source_id not in self._read_cache:
+            self._read_cache[source_id] = gpd.read_file(self.source_paths[source_id]).to_crs(STORAGE_CRS)
+        return self._read_cache[source_id]
+
+    def json(self, source_id: str) -> Any:
+        """Load a JSON (non-GeoJSON) source."""
+        return json.loads(self.source_paths[source_id].read_text(encoding="utf-8"))
+
+    def layer(self, layer_id: str) -> gpd.GeoDataFrame:
+        """A layer built earlier in this build (declared in ``depends_on``)."""
+        try:
+            return self.layers[layer_id]
+        except KeyError:
+            raise LayerDefinitionError(f"layer {layer_id!r} is needed but was not built first") from None
+
+
+Builder = Callable[[BuildContext, LayerDefinition], gpd.GeoDataFrame]
+
+
+def _frame(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS)
+
+
+def _border_faces(ctx: BuildContext, p: Mapping[str, Any]) -> dict[str, Any]:
+    lines = ctx.read("ne-boundary-lines-land")
+    extent = tuple(p["extent"])
+    lines = lines[lines.intersects(shapely.box(*extent))]
+    return tf.country_faces(lines, ctx.read("ne-countries-50m"), extent)
+
+
+def _aze_irn_lines(ctx: BuildContext) -> gpd.GeoDataFrame:
+    lines = ctx.read("ne-boundary-lines-land")
+    pair = lines["adm0_a3_l"].isin(["AZE", "IRN"]) & lines["adm0_a3_r"].isin(["AZE", "IRN"])
+    return lines[pair & (lines["adm0_a3_l"] != lines["adm0_a3_r"])]
+
+
+def build_oblast(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
+    """Close Natural Earth's former-oblast reference lines into one polygon."""
+    p = d.params
+    lines = ctx.read("ne-boundary-lines-disputed")
+    pieces = lines[lines["name"] == p["line_name"]]
+    if pieces.empty:
+        raise BuildCheckFailed(f"layer {d.id!r}: no lines named {p['line_name']!r} in the source")
+    ring = tf.close_lines_into_polygon(list(pieces.to_crs(METRIC_CRS).geometry), p["snap_tolerance_m"])
+    layer = _frame([{**p["properties"], "geometry": ring}])
+    layer = layer.set_crs(METRIC_CRS, allow_override=True).to_crs(STORAGE_CRS)
+    layer["area_km2"] = tf.area_km2(layer.geometry).round(1)
+    layer["published_area_km2"] = float(p["published_area_km2"])
+    layer["line_pieces"] = len(pieces)
+    return layer
+
+
+def build_districts(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
+    """Districts from geoBoundaries, clipped to Azerbaijan's side of the 10m borders, minus the oblast."""
+    p = d.params
+    adm2 = ctx.read("geoboundaries-aze-adm2")
+    table = pd.DataFrame(p["districts"])
+    raw = adm2.merge(table, left_on="shapeName", right_on="source_name", how="inner")
+    missing = set(table["source_name"]) - set(raw["shapeName"])
+    if missing:
+        raise BuildCheckFailed(f"layer {d.id!r}: districts {sorted(missing)} not found in geoBoundaries")
+    raw = raw.set_index(pd.Index(table["source_name"].tolist()).get_indexer(raw["shapeName"])).sort_index()
+    raw["raw_area_km2"] = tf.area_km2(raw.geometry).round(1)
+    faces = _border_faces(ctx, p)
+    clipped = tf.clip_to_country(raw, {c: faces[c] for c in ["AZE", *p["neighbours"]]}, keep="AZE")
+    oblast = ctx.layer("nagorno-karabakh")
+    zones = tf.subtract(clipped, shapely.union_all(oblast.geometry.to_numpy()), "removed_oblast_km2")
+    zones["area_km2"] = tf.area_km2(zones.geometry).round(1)
+    keep = [
+        *table.columns.drop("source_name"),
+        "raw_area_km2",
+        *(f"removed_{c.lower()}_km2" for c in p["neighbours"]),
+        "removed_oblast_km2",
+        "area_km2",
+        "geometry",
+    ]
+    zones = zones[keep].reset_index(drop=True)
+    checks.check_no_overlap(d.id, zones, oblast, p["max_overlap_km2"])
+    checks.check_within_border(d.id, zones, faces["IRN"], _aze_irn_lines(ctx).geometry, p["max_past_border_m"])
+    return zones
+
+
+def build_border(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
+    """The Azerbaijan-Iran border lines, cut into named stretches by the district each part runs along."""
+    p = d.params
+    lines = _aze_irn_lines(ctx)
+    adm2 = ctx.read("geoboundaries-aze-adm2").to_crs(METRIC_CRS)
+    group_of = {name: sid for sid, seg in p["segments"].items() for name in seg["districts"]}
+    runs: dict[tuple[str, str], list[LineString]] = {}
+    adjacent: dict[str, set[str]] = {}
+    for left, geom in zip(lines["adm0_a3_l"], lines.to_crs(METRIC_CRS).geometry, strict=True):
+        for part in tf._line_parts([geom]):
+            for district, run in _runs_by_nearest(part, adm2):
+                sid = group_of.get(district, p["default_segment"])
+                runs.setdefault((sid, left), []).append(run)
+                adjacent.setdefault(sid, set()).add(district)
+    rows = []
+    for sid, seg in p["segments"].items():
+        directions = [left for (s, left) in runs if s == sid]
+        if not directions:
+            raise BuildCheckFailed(f"layer {d.id!r}: segment {sid!r} matched no part of the border")
+        # Natural Earth records the country on each side of the line's direction; bands depend on it, so a
+        # stretch whose pieces run in both directions becomes one feature per direction.
+        for n, left in enumerate(sorted(directions)):
+            rows.append(
+                {
+                    "id": sid if n == 0 else f"{sid}-{n + 1}",
+                    "name": seg["name"],
+                    "districts": ", ".join(sorted(adjacent[sid])),
+                    "left_country": left,
+                    "right_country": "IRN" if left == "AZE" else "AZE",
+                    "geometry": MultiLineString(runs[(sid, left)]),
+                }
+            )
+    layer = gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC_CRS).to_crs(STORAGE_CRS)
+    layer["length_km"] = tf.length_km(layer.geometry).round(2)
+    return layer
+
+
+def _runs_by_nearest(line: LineString, polygons: gpd.GeoDataFrame) -> list[tuple[str, LineString]]:
+    """Split a line where the nearest polygon changes; return (polygon name, run) pairs in line order."""
+    coords = np.asarray(line.coords)[:, :2]
+    _, nearest = polygons.sindex.nearest(shapely.points(coords), return_all=False)
+    names = polygons["shapeName"].to_numpy()[nearest]
+    out, start = [], 0
+    for i in range(1, len(coords) + 1):
+        if i == len(coords) or names[i] != names[start]:
+            stop = min(i, len(coords) - 1)
+            if stop > start:
+                out.append((str(names[start]), LineString(coords[start : stop + 1])))
+            start = stop
+    return out
+
+
+def build_border_bands(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
+    """Bands of set widths on both sides of the Azerbaijan-Iran border, in metres, clipped off third countries."""
+    p = d.params
+    bands = tf.one_sided_bands(_aze_irn_lines(ctx), p["widths_km"], {"AZE": "AZ", "IRN": "IR"})
+    faces = _border_faces(ctx, p)
+    third = shapely.union_all([faces[c] for c in p["clip_off"] if c in faces])
+    bands["geometry"] = bands.geometry.difference(third)
+    bands["id"] = [f"{s}-{w:g}km" for s, w in zip(bands["side"], bands["width_km"], strict=True)]
+    bands["name"] = [
+        f"{w:g} km on the {'Azerbaijani' if s == 'AZ' else 'Iranian'} side"
+        for s, w in zip(bands["side"], bands["width_km"], strict=True)
+    ]
+    bands["area_km2"] = tf.area_km2(bands.geometry).round(1)
+    checks.check_nested(d.id, bands)
+    return bands[["id", "name", "side", "width_km", "area_km2", "geometry"]]
+
+
+def build_ceasefire_line(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
+    """The 1994 line of contact from Natural Earth, as one multi-line."""
+    p = d.params
+    lines = ctx.read("ne-boundary-lines-disputed")
+    pieces = lines[lines["name"] == p["line_name"]]
+    if pieces.empty:
+        raise BuildCheckFailed(f"layer {d.id!r}: no lines named {p['line_name']!r}")
+    geom = MultiLineString(tf._line_parts(pieces.geometry))
+    layer = _frame([{**p["properties"], "pieces": len(geom.geoms), "geometry": geom}])
+    layer["length_km"] = tf.length_km(layer.geometry).round(1)
+    return layer
+
+
+def build_ceasefire_area(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
+    """The area held under the 1994 ceasefire: Natural Earth's breakaway polygon."""
+    p = d.params
+    areas = ctx.read("ne-disputed-areas")
+    match = areas[areas["BRK_A3"] == p["brk_a3"]]
+    if len(match) != 1:
+        raise BuildCheckFailed(f"layer {d.id!r}: expected one polygon with BRK_A3={p['brk_a3']}, got {len(match)}")
+    layer = _frame(
+        [
+            {
+                **p["properties"],
+                "note_brk": match["NOTE_BRK"].iloc[0],
+                "geometry": shapely.make_valid(match.geometry.iloc[0]),
+            }
+        ]
+    )
+    layer["area_km2"] = tf.area_km2(layer.geometry).round(1)
+    return layer
+
+
+_SCRIPTS = re.compile(r"^[\s\w'’ʻ.\-()]+$")
+
+
+def _keep_name(name: str) -> bool:
+    """Keep alternate names in Latin, Cyrillic or Armenian script (the languages of the region's reporting)."""
+    return bool(_SCRIPTS.match(name)) and all(
+        c.isascii()
+        or "\u00c0" <= c <= "\u024f"
+        or "\u0400" <= c <= "\u04ff"
+        or "\u0530" <= c <= "\u058f"
+        or not c.isalpha()
+        for c in name
+    )
+
+
+def build_places(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
+    """GeoNames places of the region with alternate names and the zones each falls in."""
+    p = d.params
+    west, south, east, north = p["extent"]
+    rows = []
+    for c in ctx.json("geonames-cities500").values():
+        if c["countrycode"] in p["countries"] and west <= c["longitude"] <= east and south <= c["latitude"] <= north:
+            alternates = sorted({n for n in c["alternatenames"] if _keep_name(n)} - {c["name"]})
+            rows.append(
+                {
+                    "id": str(c["geonameid"]),
+                    "name": c["name"],
+                    "country": c["countrycode"],
+                    "population": int(c["population"]),
+                    "alternate_names": "; ".join(alternates),
+                    "geometry": shapely.Point(c["longitude"], c["latitude"]),
+                }
+            )
+    places = _frame(rows).sort_values("id", key=lambda s: s.astype(int)).reset_index(drop=True)
+    return _with_zones(ctx, places, p["zone_layers"])
+
+
+def _with_zones(ctx: BuildContext, places: gpd.GeoDataFrame, zone_layers: list[str]) -> gpd.GeoDataFrame:
+    """Add, per zone layer, a column of the zone ids containing each place, and a combined ``zones`` list."""
+    combined: list[list[str]] = [[] for _ in range(len(places))]
+    for layer_id in zone_layers:
+        zones = ctx.layer(layer_id)
+        hits = places.sindex.query(zones.geometry, predicate="contains")
+        per_place: list[list[str]] = [[] for _ in range(len(places))]
+        for zone_idx, place_idx in zip(*hits, strict=True):
+            per_place[place_idx].append(str(zones["id"].iloc[zone_idx]))
+        places[layer_id.replace("-", "_")] = ["; ".join(sorted(z)) or None for z in per_place]
+        for i, z in enumerate(per_place):
+            combined[i].extend(f"{layer_id}:{zid}" for zid in sorted(z))
+    places["zones"] = ["; ".join(z) for z in combined]
+    return places
+
+
+BUILDERS: dict[str, Builder] = {
+    "oblast": build_oblast,
+    "districts": build_districts,
+    "border": build_border,
+    "border_bands": build_border_bands,
+    "ceasefire_line": build_ceasefire_line,
+    "ceasefire_area": build_ceasefire_area,
+    "places": build_places,
+}
