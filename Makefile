@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export CZMAP_DATA_DIR ?= data
 
-.PHONY: run test lint build bench clean
+.PHONY: run test lint build vendor clean
 
 $(BIN)/czmap: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +17,17 @@ $(BIN)/czmap: pyproject.toml
 $(CZMAP_DATA_DIR)/layers/manifest.json: $(BIN)/czmap $(wildcard layers/*.toml) geodata/sources.toml
 	$(BIN)/czmap geodata build
 
+app/static/vendor/.stamp: app/static/vendor.txt scripts/vendor-assets.sh
+	./scripts/vendor-assets.sh
+
+vendor: app/static/vendor/.stamp
+
 build: $(CZMAP_DATA_DIR)/layers/manifest.json
 
-run: build
+run: build vendor
 	$(BIN)/czmap serve --host $(HOST) --port $(PORT)
 
-test: $(BIN)/czmap
+test: $(BIN)/czmap vendor
 	$(BIN)/ruff check app geodata tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
