@@ -187,6 +187,7 @@ def _gdal_options(options: Mapping[str, str]) -> Iterator[None]:
 def _swap_in(staging: Path, target: Path) -> None:
     """Replace ``target`` with ``staging`` by renames within one folder."""
     final = Path(tempfile.mkdtemp(prefix=".built-", dir=target.parent))
+    final.chmod(0o755)  # mkdtemp makes it private; the service may run as another user
     for item in staging.iterdir():
         os.replace(item, final / item.name)
     old = target.with_name(f".old-{target.name}-{os.getpid()}")
