@@ -282,3 +282,87 @@ BUILDERS: dict[str, Builder] = {
     "ceasefire_area": build_ceasefire_area,
     "places": build_places,
 }
+
+
+_SOURCE_KEYS = ("publisher", "date", "title")
+
+
+def build_control(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
+    """Schematic control periods of the seven districts in 2020, and the Lachin corridor.
+
+    Each district splits into the part held under the 1994 ceasefire (held until the district's change date,
+    Azerbaijani after it) and the rest (Azerbaijani throughout). Intervals are half-open: a feature is valid
+    from ``valid_from`` (inclusive) until ``valid_to`` (exclusive).
+    """
+    p = d.params
+    districts = ctx.layer("seven-districts").set_index("id")
+    held_1994 = shapely.union_all(ctx.layer("ceasefire-1994-area").geometry.to_numpy())
+    corridor = _corridor(ctx, p["corridor"])
+    rows = []
+    for change in p["changes"]:
+        district = districts.loc[change["district"]]
+        base = {"district_id": change["district"], "district": district["name"], "schematic": True}
+        changed = {"basis": change["basis"], **{f"source_{k}": change["source"][k] for k in _SOURCE_KEYS}}
+        unchanged = {"basis": p["unchanged_basis"], **dict.fromkeys((f"source_{k}" for k in _SOURCE_KEYS), None)}
+        held = district.geometry.intersection(held_1994)
+        rest = district.geometry.difference(held_1994)
+        after = held.difference(corridor.geometry) if change["district"] == "AZ-LAC" else held
+        pieces = [
+            (f"{change['district']}-held", held, p["held_by"], p["ceasefire_date"], change["date"], changed),
+            (f"{change['district']}-{change['date']}", after, "Azerbaijan", change["date"], None, changed),
+            (f"{change['district']}-az", rest, "Azerbaijan", p["ceasefire_date"], None, unchanged),
+        ]
+        for fid, geom, by, start, end, why in pieces:
+            if tf.area_km2(gpd.GeoSeries([geom], crs=STORAGE_CRS)).iloc[0] >= p["min_piece_km2"]:
+                rows.append(
+                    {
+                        "id": fid,
+                        **base,
+                        **why,
+                        "controlled_by": by,
+                        "valid_from": start,
+                        "valid_to": end,
+                        "geometry": shapely.make_valid(geom),
+                    }
+                )
+    rows.append(
+        {
+            "id": "lachin-corridor",
+            "district_id": "AZ-LAC",
+            "district": "Lachin",
+            "schematic": True,
+            "basis": corridor.basis,
+            "controlled_by": corridor.controlled_by,
+            "valid_from": corridor.valid_from,
+            "valid_to": corridor.valid_to,
+            **{f"source_{k}": corridor.source[k] for k in _SOURCE_KEYS},
+            "geometry": corridor.geometry,
+        }
+    )
+    layer = _frame(rows)
+    layer["area_km2"] = tf.area_km2(layer.geometry).round(1)
+    return layer
+
+
+@dataclass(frozen=True)
+class _Corridor:
+    geometry: shapely.Geometry
+    basis: str
+    controlled_by: str
+    valid_from: str
+    valid_to: str | None
+    source: Mapping[str, str]
+
+
+def _corridor(ctx: BuildContext, p: Mapping[str, Any]) -> _Corridor:
+    """A band of ``width_km`` along a road drawn through GeoNames places, on Azerbaijan's side of the border."""
+    places = {str(c["geonameid"]): (c["longitude"], c["latitude"]) for c in ctx.json("geonames-cities500").values()}
+    road = LineString([places[str(g)] for g in p["via_geonameids"]])
+    band = gpd.GeoSeries([road], crs=STORAGE_CRS).to_crs(METRIC_CRS).buffer(p["width_km"] * 500, cap_style="flat")
+    band = gpd.GeoSeries(shapely.segmentize(band.to_numpy(), tf.DENSIFY_M), crs=METRIC_CRS).to_crs(STORAGE_CRS)
+    faces = _border_faces(ctx, p)
+    geom = shapely.make_valid(band.iloc[0].intersection(faces["AZE"]))
+    return _Corridor(geom, p["basis"], p["controlled_by"], p["valid_from"], p.get("valid_to"), p["source"])
+
+
+BUILDERS["control"] = build_control
