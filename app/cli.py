@@ -111,3 +111,21 @@ def _print_manifest(manifest: dict) -> None:
 def main() -> None:
     """Entry point of the ``czmap`` console script."""
     cli()
+
+
+@cli.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (each loads the layers once).")] = 1,
+    data_dir: DataDirOption = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Serve the built layers as OGC API - Features (settings from CZMAP_* variables)."""
+    import os
+
+    import uvicorn
+
+    if data_dir is not None:
+        os.environ["CZMAP_DATA_DIR"] = str(data_dir)
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, reload=reload, proxy_headers=True)

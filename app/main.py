@@ -1,0 +1,111 @@
+"""The application factory; the module-level ``app`` exists only for ``uvicorn app.main:app``.
+
+To add routes, append a router to :data:`ROUTERS`; to serve another kind of collection, append a provider to
+:data:`COLLECTION_PROVIDERS` (a function of the settings returning a context manager that yields collections,
+so a store can open connections at start-up and close them at shutdown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+from brotli_asgi import BrotliMiddleware
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from app.collections.base import Collection
+from app.collections.layers import load_layer_collections
+from app.collections.registry import CollectionRegistry
+from app.ogc.errorhandlers import install_error_handlers
+from app.ogc.openapi import to_openapi_30
+from app.responses import JSONResponse
+from app.routers import collections, items, landing
+from app.settings import ServiceSettings
+
+CollectionProvider = Callable[[ServiceSettings], AbstractContextManager[Sequence[Collection]]]
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+@contextmanager
+def built_layers(settings: ServiceSettings) -> Iterator[Sequence[Collection]]:
+    """The built zone layers of ``settings.data_dir``, read into memory once."""
+    yield load_layer_collections(settings.data_dir)
+
+
+#: Routers included by :func:`create_app`, in order.
+ROUTERS: list[APIRouter] = [landing.router, collections.router, items.router]
+#: Sources of collections, opened in the lifespan in this order.
+COLLECTION_PROVIDERS: list[CollectionProvider] = [built_layers]
+
+
+def create_app(
+    settings: ServiceSettings | None = None, providers: Sequence[CollectionProvider] | None = None
+) -> FastAPI:
+    """A new application; collections are loaded when its lifespan starts, not here."""
+    settings = settings or _settings_from_environment()
+    chosen = list(COLLECTION_PROVIDERS if providers is None else providers)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with ExitStack() as stack:
+            registry = CollectionRegistry()
+            for provider in chosen:
+                registry = registry.register(*stack.enter_context(provider(settings)))
+            app.state.collections = registry
+            yield
+
+    app = FastAPI(
+        title=settings.title,
+        description=settings.description,
+        version="1.0",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=JSONResponse,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BrotliMiddleware, minimum_size=settings.compress_min_size, gzip_fallback=True)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["ETag", "Link", "Content-Crs", "Content-Disposition"],
+    )
+    _openapi_30(app)
+    return app
+
+
+def _settings_from_environment() -> ServiceSettings:
+    values: dict[str, Any] = {}  # every field from CZMAP_* variables or its default
+    return ServiceSettings(**values)
+
+
+def _openapi_30(app: FastAPI) -> None:
+    """Make ``app.openapi()`` return the OpenAPI 3.0 form of the generated document (cached)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = to_openapi_30(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def __getattr__(name: str) -> Any:
+    """Build the module-level ``app`` on first access (for ``uvicorn app.main:app``), not at import."""
+    if name == "app":
+        app = create_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(name)

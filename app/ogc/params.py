@@ -1,0 +1,260 @@
+"""Request dependencies: the collection from the path, documented query parameters, formats, ETags.
+
+Each dependency parses and validates its inputs and raises :mod:`app.errors` exceptions; routes receive values.
+(No ``from __future__ import annotations`` here: FastAPI reads these annotations at run time.)
+"""
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Path, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from app.collections.base import Collection, ItemsQuery, Queryable
+from app.collections.cql import check_attributes, parse_cql2_text
+from app.collections.registry import CollectionRegistry
+from app.errors import InvalidParameter, UnknownParameter
+from app.ogc import crs as ogc_crs
+from app.ogc.errorhandlers import NotModified
+from app.ogc.parsing import MAX_PARAMETER_LENGTH, check_crs84_range, parse_bbox, parse_datetime, parse_property_value
+from app.settings import ServiceSettings
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 10_000
+MAX_OFFSET = 10_000_000
+MAX_ZOOM = 24
+
+
+class PageFormat(StrEnum):
+    """Formats of the metadata pages and of single features."""
+
+    json = "json"
+    html = "html"
+
+
+class ItemsFormat(StrEnum):
+    """Formats of a page of features (gpkg and fgb download the whole collection as built)."""
+
+    json = "json"
+    html = "html"
+    csv = "csv"
+    gpkg = "gpkg"
+    fgb = "fgb"
+
+
+def get_settings(request: Request) -> ServiceSettings:
+    """The settings the app was created with."""
+    settings: ServiceSettings = request.app.state.settings
+    return settings
+
+
+def get_registry(request: Request) -> CollectionRegistry:
+    """The collections loaded at start-up."""
+    registry: CollectionRegistry = request.app.state.collections
+    return registry
+
+
+def get_collection(
+    request: Request,
+    collection_id: Annotated[str, Path(alias="collectionId", description="Id of a collection listed at /collections.")],
+) -> Collection:
+    """The collection named in the path; raises :class:`app.errors.CollectionNotFound`."""
+    return get_registry(request).get(collection_id)
+
+
+CollectionDep = Annotated[Collection, Depends(get_collection)]
+SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+RegistryDep = Annotated[CollectionRegistry, Depends(get_registry)]
+
+
+def _negotiate(request: Request, f: StrEnum | None) -> str:
+    if f is not None:
+        return str(f.value)
+    accept = request.headers.get("accept", "")
+    return "html" if "text/html" in accept and "json" not in accept else "json"
+
+
+def page_format(
+    request: Request,
+    f: Annotated[
+        PageFormat | None, Query(description="Response format; without it, the Accept header decides (JSON default).")
+    ] = None,
+) -> str:
+    """The format of a metadata page or single feature: ``json`` or ``html``."""
+    return _negotiate(request, f)
+
+
+def items_format(
+    request: Request,
+    f: Annotated[
+        ItemsFormat | None,
+        Query(
+            description="Response format: json (GeoJSON), html, csv (geometry as WKT), or gpkg / fgb to download "
+            "the whole collection as built (no other filter allowed). Without it, the Accept header decides."
+        ),
+    ] = None,
+) -> str:
+    """The format of a page of features."""
+    return _negotiate(request, f)
+
+
+def output_crs(
+    crs: Annotated[
+        str | None,
+        Query(
+            description="CRS of the returned geometries: "
+            + ", ".join(ogc_crs.SUPPORTED)
+            + " (default CRS84; EPSG:4326 is latitude, longitude)."
+        ),
+    ] = None,
+) -> str:
+    """The canonical URI of the requested response CRS."""
+    return ogc_crs.parse_crs(crs, "crs")
+
+
+_DECLARED: dict[int, frozenset[str]] = {}
+
+
+def declared_parameters(request: Request) -> frozenset[str]:
+    """Names of the query parameters the matched route declares (read from its FastAPI dependant, cached)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return frozenset()
+    key = id(route)
+    if key not in _DECLARED:
+        _DECLARED[key] = frozenset(_query_names(route.dependant))
+    return _DECLARED[key]
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def strict_query(request: Request) -> None:
+    """Reject query parameters the route does not declare."""
+    allowed = declared_parameters(request)
+    unknown = [name for name in request.query_params if name not in allowed]
+    if unknown:
+        raise UnknownParameter(unknown, sorted(allowed))
+
+
+@dataclass
+class ItemsParams:
+    """Query parameters of ``/collections/{collectionId}/items`` (besides ``f``, ``crs`` and property filters)."""
+
+    limit: Annotated[
+        int,
+        Query(ge=1, le=MAX_LIMIT, description=f"Features per page (1 to {MAX_LIMIT}; default {DEFAULT_LIMIT})."),
+    ] = DEFAULT_LIMIT
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="Features to skip before the page (follow the next link).")
+    ] = 0
+    bbox: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_PARAMETER_LENGTH,
+            description="minx,miny,maxx,maxy (or with heights minx,miny,minz,maxx,maxy,maxz) in bbox-crs: "
+            "features intersecting the box.",
+        ),
+    ] = None
+    bbox_crs: Annotated[
+        str | None,
+        Query(alias="bbox-crs", description="CRS of bbox: " + ", ".join(ogc_crs.SUPPORTED) + " (default CRS84)."),
+    ] = None
+    datetime: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_PARAMETER_LENGTH,
+            description="An instant (2020-10-04 or 2020-10-04T06:00:00Z) or interval (a/b, ../b, a/..) matched "
+            "against valid_from/valid_to; features without validity always match.",
+        ),
+    ] = None
+    filter: Annotated[
+        str | None,
+        Query(
+            description="CQL2 text filter on the queryables (comparisons, AND/OR/NOT, LIKE, BETWEEN, IN, IS NULL, "
+            "S_INTERSECTS with WKT or BBOX, T_INTERSECTS/T_BEFORE/T_AFTER/... with DATE, TIMESTAMP, INTERVAL).",
+        ),
+    ] = None
+    filter_lang: Annotated[
+        Literal["cql2-text"] | None, Query(alias="filter-lang", description="Language of filter: cql2-text.")
+    ] = None
+    filter_crs: Annotated[
+        str | None, Query(alias="filter-crs", description="CRS of geometries in filter: CRS84 only.")
+    ] = None
+    zoom: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=MAX_ZOOM,
+            description="Web-map zoom level the features are drawn at: serves the simplified display variant "
+            "built for it (full resolution above the most detailed variant).",
+        ),
+    ] = None
+
+
+ItemsParamsDep = Annotated[ItemsParams, Depends()]
+
+
+def items_query(request: Request, collection: CollectionDep, params: ItemsParamsDep) -> ItemsQuery:
+    """The validated :class:`ItemsQuery`; any query parameter named after a queryable is an equality filter."""
+    queryables = collection.queryables()
+    properties = _property_filters(request, queryables)
+    bbox = None
+    if params.bbox is not None:
+        bbox_crs = ogc_crs.parse_crs(params.bbox_crs, "bbox-crs")
+        bbox = ogc_crs.bbox_to_crs84(parse_bbox(params.bbox), bbox_crs)
+        check_crs84_range(bbox)
+    elif params.bbox_crs is not None:
+        raise InvalidParameter("bbox-crs", "given without bbox")
+    cql = None
+    if params.filter is not None:
+        if ogc_crs.parse_crs(params.filter_crs, "filter-crs") != ogc_crs.CRS84:
+            raise InvalidParameter("filter-crs", f"only {ogc_crs.CRS84} is supported for filter geometries")
+        cql = parse_cql2_text(params.filter)
+        check_attributes(cql, queryables)
+    return ItemsQuery(
+        limit=params.limit,
+        offset=params.offset,
+        bbox=bbox,
+        datetime=parse_datetime(params.datetime) if params.datetime is not None else None,
+        properties=properties,
+        cql=cql,
+        zoom=params.zoom,
+    )
+
+
+ItemsQueryDep = Annotated[ItemsQuery, Depends(items_query)]
+
+
+def _property_filters(request: Request, queryables: dict[str, Queryable]) -> dict[str, Any]:
+    allowed = declared_parameters(request)
+    extra = [name for name in request.query_params if name not in allowed]
+    unknown = [name for name in extra if name not in queryables or queryables[name].type == "geometry"]
+    if unknown:
+        filterable = [n for n, q in queryables.items() if q.type != "geometry"]
+        raise UnknownParameter(unknown, sorted(allowed | set(filterable)))
+    return {name: parse_property_value(queryables[name], request.query_params[name]) for name in extra}
+
+
+def conditional(request: Request, settings: ServiceSettings, version: str, fmt: str) -> dict[str, str]:
+    """Caching headers of a response, raising :class:`NotModified` when ``If-None-Match`` holds its ETag.
+
+    The strong ETag hashes the data version, the path, the sorted query, the negotiated format and the
+    content coding the compression middleware will pick, so that each distinct byte sequence has its own tag.
+    """
+    encoding = request.headers.get("accept-encoding", "")
+    coding = "br" if "br" in encoding else "gzip" if "gzip" in encoding else "identity"
+    query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
+    digest = hashlib.sha256(f"{version}|{request.url.path}|{query}|{fmt}|{coding}".encode()).hexdigest()[:32]
+    headers = {"ETag": f'"{digest}"', "Cache-Control": settings.cache_header}
+    candidates = {t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")}
+    if headers["ETag"] in candidates or "*" in candidates:
+        raise NotModified(headers)
+    return headers

@@ -1,0 +1,112 @@
+"""Features of a collection: pages (GeoJSON, HTML, CSV), whole-layer downloads, single features."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from starlette.responses import FileResponse, Response
+
+from app.collections.base import Collection, FeaturePage
+from app.errors import FormatNotAvailable, InvalidParameter
+from app.ogc import documents
+from app.ogc.crs import reproject_features
+from app.ogc.formats import features_to_csv
+from app.ogc.html import render
+from app.ogc.links import CSV, FORMAT_TYPES, GEOJSON, HTML, link_header, with_query
+from app.ogc.params import (
+    CollectionDep,
+    ItemsQueryDep,
+    SettingsDep,
+    conditional,
+    items_format,
+    output_crs,
+    page_format,
+    strict_query,
+)
+from app.responses import CSVResponse, GeoJSONResponse
+
+router = APIRouter(tags=["Features"])
+CrsDep = Annotated[str, Depends(output_crs)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such collection or feature."},
+    400: {"description": "Invalid parameter."},
+}
+PAGE_TYPES = {"json": GEOJSON, "html": HTML, "csv": CSV}
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+@router.get(
+    "/collections/{collectionId}/items",
+    summary="Features",
+    response_class=GeoJSONResponse,
+    responses=ERRORS,
+    operation_id="getFeatures",
+)
+def get_features(
+    request: Request,
+    collection: CollectionDep,
+    query: ItemsQueryDep,
+    settings: SettingsDep,
+    fmt: Annotated[str, Depends(items_format)],
+    crs: CrsDep,
+) -> Response:
+    """A page of features; a query parameter named after a queryable filters on equality (see /queryables)."""
+    headers = conditional(request, settings, collection.meta.version, f"{fmt}|{crs}")
+    if fmt in ("gpkg", "fgb"):
+        return _download(request, collection, fmt, headers)
+    page = collection.items(query)
+    page = FeaturePage(reproject_features(page.features, crs), page.number_matched)
+    doc = documents.items(page, query, collection, _base(request), request.url, PAGE_TYPES)
+    headers |= {"Link": link_header(doc["links"]), "Content-Crs": f"<{crs}>"}
+    if fmt == "html":
+        return _items_html(request, collection, doc, headers)
+    if fmt == "csv":
+        return CSVResponse(features_to_csv(page.features), headers=headers)
+    return GeoJSONResponse(doc, headers=headers)
+
+
+@router.get(
+    "/collections/{collectionId}/items/{featureId}",
+    summary="One feature",
+    response_class=GeoJSONResponse,
+    responses=ERRORS,
+    operation_id="getFeature",
+    dependencies=[Depends(strict_query)],
+)
+def get_feature(
+    request: Request,
+    collection: CollectionDep,
+    feature_id: Annotated[str, Path(alias="featureId", description="Id of a feature of the collection.")],
+    settings: SettingsDep,
+    fmt: Annotated[str, Depends(page_format)],
+    crs: CrsDep,
+) -> Response:
+    """One feature at full resolution."""
+    headers = conditional(request, settings, collection.meta.version, f"{fmt}|{crs}")
+    feature = reproject_features([collection.item(feature_id)], crs)[0]
+    doc = documents.feature(feature, collection, _base(request), request.url)
+    headers |= {"Link": link_header(doc["links"]), "Content-Crs": f"<{crs}>"}
+    if fmt == "html":
+        map_url = with_query(request.url, f="json", crs=None)
+        return render(request, "item.html", headers, c=collection, doc=doc, map_url=map_url)
+    return GeoJSONResponse(doc, headers=headers)
+
+
+def _download(request: Request, collection: Collection, fmt: str, headers: dict[str, str]) -> Response:
+    path = collection.meta.downloads.get(fmt)
+    if path is None:
+        raise FormatNotAvailable(collection.meta.id, fmt, ["json", "html", "csv", *collection.meta.downloads])
+    filters = [name for name in request.query_params if name != "f"]
+    if filters:
+        raise InvalidParameter("f", f"f={fmt} downloads the whole collection; remove {', '.join(sorted(filters))}")
+    return FileResponse(
+        path, media_type=FORMAT_TYPES[fmt], filename=f"{collection.meta.id}.{fmt}", headers=headers, stat_result=None
+    )
+
+
+def _items_html(request: Request, collection: Collection, doc: dict, headers: dict[str, str]) -> Response:
+    columns = list(dict.fromkeys(k for f in doc["features"] for k in (f.get("properties") or {}) if k != "id"))
+    map_url = with_query(request.url, f="json", crs=None)
+    return render(request, "items.html", headers, c=collection, doc=doc, columns=columns, map_url=map_url)
