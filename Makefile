@@ -28,13 +28,13 @@ run: build vendor
 	$(BIN)/czmap serve --host $(HOST) --port $(PORT)
 
 test: $(BIN)/czmap vendor
-	$(BIN)/ruff check app geodata tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(BIN)/czmap
-	$(BIN)/ruff check app geodata tests bench
-	$(BIN)/ruff format --check app geodata tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 clean:
