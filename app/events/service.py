@@ -1,0 +1,256 @@
+"""The event domain: validation, authorisation, zones and audit around a store.
+
+The HTTP layer calls these methods and maps :mod:`app.events.errors` to status codes; it never talks to the
+store for writes directly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from app.events.auth import Action, Actor, authenticate, require
+from app.events.errors import Conflict, FieldProblem, NotFound, ValidationError
+from app.events.model import SERVER_FIELDS, WRITABLE_FIELDS, Event, EventIn, parse_event_in
+from app.events.settings import EventStoreSettings
+from app.events.store.base import AuditEntry, EventQuery, EventStore, StoreTx
+from app.events.vocab import Verification
+from app.events.zones import ZoneIndex
+
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class BatchResult:
+    """What a batch write did: ids created, and ids skipped because they were already stored."""
+
+    created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+
+
+class EventService:
+    """Reads and authorised, audited writes of reported events.
+
+    Parameters
+    ----------
+    store
+        Where events live.
+    zones
+        The zone polygons; every written event gets ``zones`` computed from its location.
+    clock
+        Source of timestamps (UTC).
+
+    """
+
+    def __init__(self, store: EventStore, zones: ZoneIndex, clock: Clock = _now) -> None:
+        self.store = store
+        self.zones = zones
+        self.clock = clock
+
+    # -- reads -------------------------------------------------------------------------------------------------
+    def authenticate(self, authorization: str | None) -> Actor:
+        """The actor for an ``Authorization`` header value (raises ``Unauthenticated``)."""
+        return authenticate(self.store, authorization)
+
+    def get(self, event_id: str) -> Event:
+        """The event, or :class:`NotFound`."""
+        event = self.store.get(event_id)
+        if event is None:
+            raise NotFound(f"no event with id {event_id!r}")
+        return event
+
+    def query(self, query: EventQuery) -> tuple[list[dict[str, Any]], int]:
+        """One page of GeoJSON features and the number matched (see :class:`EventQuery`)."""
+        return self.store.query(query)
+
+    def audit(self, event_id: str) -> list[AuditEntry]:
+        """The audit trail of an event, oldest first (:class:`NotFound` if it never existed)."""
+        entries = self.store.audit(event_id)
+        if not entries and self.store.get(event_id) is None:
+            raise NotFound(f"no event with id {event_id!r}")
+        return entries
+
+    # -- writes ------------------------------------------------------------------------------------------------
+    def create(self, actor: Actor, data: Any) -> Event:
+        """Validate and store a new event; :class:`Conflict` if its id exists."""
+        require(actor, Action.CREATE)
+        incoming = parse_event_in(data)
+        _refuse_retracted(incoming)
+        event_id = incoming.id or f"czm-{uuid.uuid4().hex[:16]}"
+        with self.store.transaction() as tx:
+            if tx.existing([event_id]):
+                raise Conflict(f"an event with id {event_id!r} already exists")
+            event = self._stamp(event_id, incoming, actor, previous=None)
+            tx.insert(event)
+            self._audit(tx, actor, "create", None, event)
+        return event
+
+    def replace(self, actor: Actor, event_id: str, data: Any, expected_revision: int | None = None) -> Event:
+        """Replace every writable field of a stored event."""
+        require(actor, Action.REPLACE)
+        incoming = parse_event_in(data)
+        if incoming.id is not None and incoming.id != event_id:
+            raise ValidationError([FieldProblem("id", f"{incoming.id!r} does not match the event {event_id!r}")])
+        _refuse_retracted(incoming)
+        return self._rewrite(actor, event_id, "replace", lambda _: incoming, expected_revision)
+
+    def update(
+        self, actor: Actor, event_id: str, patch: Mapping[str, Any], expected_revision: int | None = None
+    ) -> Event:
+        """Change some writable fields of a stored event (a partial update)."""
+        require(actor, Action.UPDATE)
+        _check_patch(patch)
+
+        def merged(stored: Event) -> EventIn:
+            incoming = parse_event_in({**stored.fields(), **patch})
+            _refuse_retracted(incoming, allowed=stored.verification is Verification.RETRACTED)
+            return incoming
+
+        return self._rewrite(actor, event_id, "update", merged, expected_revision)
+
+    def retract(
+        self, actor: Actor, event_id: str, reason: str | None = None, expected_revision: int | None = None
+    ) -> Event:
+        """Mark an event retracted (the record stays, with the reason appended to its notes)."""
+        require(actor, Action.RETRACT)
+        if reason is not None and len(reason) > 2000:
+            raise ValidationError([FieldProblem("reason", "must be at most 2000 characters")])
+
+        def retracted(stored: Event) -> EventIn:
+            if stored.verification is Verification.RETRACTED:
+                raise Conflict(f"event {event_id!r} is already retracted")
+            note = f"Retracted by {actor.name} on {self.clock().date()}" + (f": {reason}" if reason else ".")
+            notes = f"{stored.notes}\n{note}" if stored.notes else note
+            fields = {**stored.fields(), "verification": Verification.RETRACTED.value, "notes": notes}
+            return parse_event_in(fields)
+
+        return self._rewrite(actor, event_id, "retract", retracted, expected_revision)
+
+    def write_batch(self, actor: Actor, events: Sequence[EventIn], action: str = "import") -> BatchResult:
+        """Store new events in one transaction, skipping ids already stored (so re-running adds nothing)."""
+        require(actor, Action.CREATE)
+        result = BatchResult()
+        with self.store.transaction() as tx:
+            existing = tx.existing([e.id for e in events if e.id])
+            for incoming in events:
+                if incoming.id is None:
+                    raise ValidationError([FieldProblem("id", "a batch write needs an id on every event")])
+                if incoming.id in existing:
+                    result.existing.append(incoming.id)
+                    continue
+                event = self._stamp(incoming.id, incoming, actor, previous=None)
+                tx.insert(event)
+                self._audit(tx, actor, action, None, event)
+                existing.add(incoming.id)
+                result.created.append(incoming.id)
+        return result
+
+    def refresh_zones(self, actor: Actor) -> int:
+        """Recompute ``zones`` of every event (after the zone layers change); return how many changed."""
+        require(actor, Action.EDIT_RETRACTED)
+        changed = [e.id for e in self.store.iter_events() if e.zones != self.zones.zones_of(e.lon, e.lat)]
+        for event_id in changed:
+            self._rewrite(actor, event_id, "refresh-zones", lambda stored: EventIn(**stored.fields()), None)
+        return len(changed)
+
+    def iter_events(self) -> Iterator[Event]:
+        """Every event, in id order."""
+        return self.store.iter_events()
+
+    # -- helpers -----------------------------------------------------------------------------------------------
+    def _rewrite(
+        self,
+        actor: Actor,
+        event_id: str,
+        action: str,
+        change: Callable[[Event], EventIn],
+        expected_revision: int | None,
+    ) -> Event:
+        with self.store.transaction() as tx:
+            stored = tx.get(event_id)
+            if stored is None:
+                raise NotFound(f"no event with id {event_id!r}")
+            if expected_revision is not None and expected_revision != stored.revision:
+                raise Conflict(
+                    f"revision: event {event_id!r} is at revision {stored.revision}, not {expected_revision}; "
+                    "re-read it and apply your change again"
+                )
+            if stored.verification is Verification.RETRACTED and action != "refresh-zones":
+                require(actor, Action.EDIT_RETRACTED)
+            event = self._stamp(event_id, change(stored), actor, previous=stored)
+            tx.update(event)
+            self._audit(tx, actor, action, stored, event)
+        return event
+
+    def _stamp(self, event_id: str, incoming: EventIn, actor: Actor, previous: Event | None) -> Event:
+        now = self.clock()
+        fields = incoming.model_dump(exclude={"id"})
+        return Event(
+            **fields,
+            id=event_id,
+            zones=self.zones.zones_of(incoming.lon, incoming.lat),
+            created_at=previous.created_at if previous else now,
+            created_by=previous.created_by if previous else actor.name,
+            updated_at=now,
+            updated_by=actor.name,
+            revision=previous.revision + 1 if previous else 1,
+        )
+
+    def _audit(self, tx: StoreTx, actor: Actor, action: str, before: Event | None, after: Event) -> None:
+        entry = AuditEntry(
+            seq=0,
+            event_id=after.id,
+            at=after.updated_at,
+            actor=actor.name,
+            role=actor.role.value,
+            action=action,
+            before=before.model_dump(mode="json") if before else None,
+            after=after.model_dump(mode="json"),
+        )
+        tx.add_audit(entry)
+
+
+def _refuse_retracted(incoming: EventIn, allowed: bool = False) -> None:
+    if incoming.verification is Verification.RETRACTED and not allowed:
+        raise ValidationError(
+            [FieldProblem("verification", "'retracted' is set only by a retraction (DELETE), not by a write")]
+        )
+
+
+def _check_patch(patch: Mapping[str, Any]) -> None:
+    if not isinstance(patch, Mapping):
+        raise ValidationError("a partial update must be a JSON object of fields to change")
+    problems = [
+        FieldProblem(key, "set by the server; cannot be changed" if key in (*SERVER_FIELDS, "id") else "unknown field")
+        for key in patch
+        if key not in WRITABLE_FIELDS
+    ]
+    if problems:
+        raise ValidationError(problems)
+
+
+def open_store(settings: EventStoreSettings) -> EventStore:
+    """Open (and migrate) the store that ``settings`` selects."""
+    if settings.backend == "postgis":
+        from app.events.store.postgis import PostgisEventStore
+
+        assert settings.database_url is not None
+        return PostgisEventStore(
+            settings.database_url, pool_max_size=settings.pool_max_size, max_limit=settings.max_limit
+        )
+    from app.events.store.sqlite import SqliteEventStore
+
+    return SqliteEventStore(settings.sqlite_path, max_limit=settings.max_limit)
+
+
+def open_service(settings: EventStoreSettings, zones: ZoneIndex | None = None) -> EventService:
+    """Open the store and load the zone layers from ``settings.layers_dir`` (unless ``zones`` is given)."""
+    zones = zones if zones is not None else ZoneIndex.from_layers_dir(settings.layers_dir)
+    return EventService(open_store(settings), zones)

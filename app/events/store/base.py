@@ -1,0 +1,608 @@
+"""The event store interface and the SQL shared by its SQLite and PostGIS implementations.
+
+A store persists validated :class:`~app.events.model.Event` objects, their audit trail and hashed API keys,
+and answers OGC API items queries. It knows nothing of authorisation or zones: the service
+(:mod:`app.events.service`) decides who may write what and computes zones before calling the store.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import shapely
+from pygeofilter import ast
+from shapely.geometry.base import BaseGeometry
+
+from app.events.cql import Column, CqlTranslator, Kind, Params
+from app.events.errors import SchemaError, ValidationError
+from app.events.model import Event
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+#: Stored columns, in the order every SELECT returns them.
+COLUMNS: tuple[str, ...] = (
+    "id",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "lon",
+    "lat",
+    "location_precision",
+    "place_name",
+    "geonameid",
+    "country",
+    "admin1",
+    "admin2",
+    "event_type",
+    "sub_event_type",
+    "actors",
+    "claimed_by",
+    "verification",
+    "fatalities_best",
+    "fatalities_low",
+    "fatalities_high",
+    "sources",
+    "notes",
+    "source_record",
+    "zones",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "revision",
+)
+JSON_COLUMNS = frozenset({"actors", "sources", "source_record", "zones"})
+
+#: Queryables for CQL2 and equality filters: the scalar fields (plus ``geometry`` for spatial predicates).
+QUERYABLES: Mapping[str, Kind] = {
+    "id": Kind.TEXT,
+    "date_start": Kind.DATE,
+    "date_end": Kind.DATE,
+    "date_precision": Kind.INT,
+    "location_precision": Kind.INT,
+    "place_name": Kind.TEXT,
+    "geonameid": Kind.INT,
+    "country": Kind.TEXT,
+    "admin1": Kind.TEXT,
+    "admin2": Kind.TEXT,
+    "event_type": Kind.TEXT,
+    "sub_event_type": Kind.TEXT,
+    "claimed_by": Kind.TEXT,
+    "verification": Kind.TEXT,
+    "fatalities_best": Kind.INT,
+    "fatalities_low": Kind.INT,
+    "fatalities_high": Kind.INT,
+    "notes": Kind.TEXT,
+    "created_at": Kind.DATETIME,
+    "updated_at": Kind.DATETIME,
+    "created_by": Kind.TEXT,
+    "updated_by": Kind.TEXT,
+    "revision": Kind.INT,
+    "geometry": Kind.GEOMETRY,
+}
+#: Equality filters also accept ``zones``: a zone label ('<layer>:<feature>') or a whole layer id.
+FILTERABLE: frozenset[str] = frozenset(k for k, v in QUERYABLES.items() if v is not Kind.GEOMETRY) | {"zones"}
+MAX_OFFSET = 10_000_000
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """An OGC API items request.
+
+    Parameters
+    ----------
+    bbox
+        ``(west, south, east, north)`` in CRS84 degrees; ``west > east`` crosses the antimeridian.
+    datetime
+        ``(start, end)``, either open (None): events whose [date_start, date_end] overlaps it.
+    filters
+        Equality filters ``{queryable: value}``; string values are coerced to the queryable's type.
+    cql
+        A pygeofilter AST (parsed CQL2 text or JSON).
+    limit, offset
+        The page.
+
+    """
+
+    bbox: tuple[float, float, float, float] | None = None
+    datetime: tuple[date | datetime | None, date | datetime | None] | None = None
+    filters: Mapping[str, Any] = field(default_factory=dict)
+    cql: ast.AstType | None = None
+    limit: int = 10
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change to one event."""
+
+    seq: int
+    event_id: str
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """A stored API key: only the sha256 of the secret is kept."""
+
+    key_id: str
+    key_hash: str
+    role: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class StoreTx(Protocol):
+    """The writes available inside one store transaction (committed together or not at all)."""
+
+    def get(self, event_id: str) -> Event | None:
+        """The stored event, locked for update, or None."""
+        ...
+
+    def existing(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of ``event_ids`` are stored."""
+        ...
+
+    def insert(self, event: Event) -> None:
+        """Store a new event."""
+        ...
+
+    def update(self, event: Event) -> None:
+        """Overwrite a stored event."""
+        ...
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        """Append to the audit trail (``seq`` is assigned by the database)."""
+        ...
+
+
+class EventStore(ABC):
+    """Where events, their audit trail and API keys live."""
+
+    backend: ClassVar[str]
+
+    @abstractmethod
+    def query(self, query: EventQuery) -> tuple[list[dict[str, Any]], int]:
+        """GeoJSON Feature dicts of one page, ordered by (date_start, id), and the number matched."""
+
+    @abstractmethod
+    def get(self, event_id: str) -> Event | None:
+        """The event, or None."""
+
+    @abstractmethod
+    def iter_events(self, batch_size: int = 1000) -> Iterator[Event]:
+        """Every stored event, in id order, read in batches."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[StoreTx]:
+        """A write transaction, committed durably when the block exits without error."""
+
+    @abstractmethod
+    def audit(self, event_id: str) -> list[AuditEntry]:
+        """The audit trail of one event, oldest first."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """How many events are stored."""
+
+    @abstractmethod
+    def add_key(self, record: KeyRecord) -> None:
+        """Store a new API key record."""
+
+    @abstractmethod
+    def get_key(self, key_id: str) -> KeyRecord | None:
+        """The key record, or None."""
+
+    @abstractmethod
+    def revoke_key(self, key_id: str, at: datetime) -> bool:
+        """Mark a key revoked; False if there is no such active key."""
+
+    @abstractmethod
+    def list_keys(self) -> list[KeyRecord]:
+        """Every key record (hashes included; never the secrets)."""
+
+    @abstractmethod
+    def schema_version(self) -> int:
+        """The highest migration applied."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# -- migrations ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Migration:
+    """One numbered SQL file."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations(backend: str) -> list[Migration]:
+    """The numbered migration files of ``backend`` (``NNNN_name.sql``), in order."""
+    found = []
+    for path in sorted((MIGRATIONS_DIR / backend).glob("*.sql")):
+        match = re.fullmatch(r"(\d{4})_(\w+)\.sql", path.name)
+        if match is None:
+            raise SchemaError(f"migration file {path.name!r} is not named NNNN_name.sql")
+        found.append(Migration(int(match[1]), match[2], path.read_text(encoding="utf-8")))
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise SchemaError(f"{backend} migrations must be numbered 1..n without gaps, found {versions}")
+    return found
+
+
+def pending_migrations(backend: str, current: int, target: int | None) -> list[Migration]:
+    """Migrations to apply to go from ``current`` to ``target`` (default: latest); refuse a newer database."""
+    migrations = load_migrations(backend)
+    latest = len(migrations)
+    if current > latest:
+        raise SchemaError(f"the database schema is version {current}, newer than this code ({latest}); upgrade czmap")
+    target = latest if target is None else target
+    return [m for m in migrations if current < m.version <= target]
+
+
+# -- SQL shared by both backends ---------------------------------------------------------------------------------
+class SqlDialect(ABC):
+    """Backend-specific SQL pieces (placeholders, value encoding, spatial predicates)."""
+
+    placeholder: ClassVar[str]
+    lock_clause: ClassVar[str] = ""
+
+    @abstractmethod
+    def bind_value(self, value: Any, kind: Kind | None) -> Any:
+        """A query literal as the driver binds it."""
+
+    @abstractmethod
+    def spatial(self, predicate: str, geometry: BaseGeometry, params: Params) -> str:
+        """SQL testing ``predicate(event point, geometry)``."""
+
+    @abstractmethod
+    def bbox(self, box: tuple[float, float, float, float], params: Params) -> tuple[str, str]:
+        """``(join, condition)`` SQL selecting events in a box that does not cross the antimeridian."""
+
+    @abstractmethod
+    def zone_condition(self, zone: str, params: Params) -> str:
+        """SQL true when the event's zones include ``zone`` (a label or a whole layer id)."""
+
+    @abstractmethod
+    def encode(self, column: str, value: Any) -> Any:
+        """A JSON-mode model value as written to ``column``."""
+
+    @abstractmethod
+    def decode(self, column: str, value: Any) -> Any:
+        """A value read from ``column`` as a JSON-ready value."""
+
+
+def utc_iso(value: datetime) -> str:
+    """A timestamp as pydantic writes it in JSON mode (UTC, ``Z`` suffix)."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def escape_like(text: str) -> str:
+    r"""Escape ``%``, ``_`` and ``\`` for a LIKE pattern with ``ESCAPE '\'``."""
+    return re.sub(r"([%_\\])", r"\\\1", text)
+
+
+class SqlEventStore(EventStore):
+    """The parts of a SQL store that are the same for both backends."""
+
+    dialect: SqlDialect
+    max_limit: int = 10_000
+
+    @abstractmethod
+    def _cursor(self, write: bool) -> AbstractContextManager[Any]:
+        """A DB-API cursor; with ``write`` inside a transaction committed (durably) on a clean exit."""
+
+    # -- reads -------------------------------------------------------------------------------------------------
+    def query(self, query: EventQuery) -> tuple[list[dict[str, Any]], int]:
+        """GeoJSON Feature dicts of one page, ordered by (date_start, id), and the number matched."""
+        self._check_page(query)
+        params = Params(self.dialect.placeholder)
+        joins, where = self._where(query, params)
+        sql_from = f"FROM events e {joins} WHERE {where}"
+        ph = self.dialect.placeholder
+        columns = ", ".join(f"e.{c}" for c in COLUMNS)
+        with self._cursor(write=False) as cur:
+            cur.execute(
+                f"SELECT {columns} {sql_from} ORDER BY e.date_start, e.id LIMIT {ph} OFFSET {ph}",
+                [*params.values, query.limit, query.offset],
+            )
+            rows = cur.fetchall()
+            if query.offset == 0 and len(rows) < query.limit:
+                matched = len(rows)
+            else:
+                cur.execute(f"SELECT count(*) {sql_from}", params.values)
+                matched = int(cur.fetchone()[0])
+        return [self._feature(row) for row in rows], matched
+
+    def get(self, event_id: str) -> Event | None:
+        """The event, or None."""
+        with self._cursor(write=False) as cur:
+            return _fetch_event(cur, self.dialect, event_id, lock=False)
+
+    def iter_events(self, batch_size: int = 1000) -> Iterator[Event]:
+        """Every stored event, in id order, read in batches (keyset pagination, so no long-held cursor)."""
+        ph, columns, last = self.dialect.placeholder, ", ".join(COLUMNS), ""
+        while True:
+            with self._cursor(write=False) as cur:
+                cur.execute(f"SELECT {columns} FROM events WHERE id > {ph} ORDER BY id LIMIT {ph}", [last, batch_size])
+                rows = cur.fetchall()
+            for row in rows:
+                yield self._event(row)
+            if len(rows) < batch_size:
+                return
+            last = rows[-1][0]
+
+    def _event(self, row: Sequence[Any]) -> Event:
+        return Event.model_validate({c: self.dialect.decode(c, v) for c, v in zip(COLUMNS, row, strict=True)})
+
+    def count(self) -> int:
+        """How many events are stored."""
+        with self._cursor(write=False) as cur:
+            cur.execute("SELECT count(*) FROM events")
+            return int(cur.fetchone()[0])
+
+    def audit(self, event_id: str) -> list[AuditEntry]:
+        """The audit trail of one event, oldest first."""
+        ph = self.dialect.placeholder
+        with self._cursor(write=False) as cur:
+            cur.execute(
+                "SELECT seq, event_id, at, actor, role, action, before, after FROM audit "
+                f"WHERE event_id = {ph} ORDER BY seq",
+                [event_id],
+            )
+            rows = cur.fetchall()
+        decode = self.dialect.decode
+        return [
+            AuditEntry(
+                seq=r[0],
+                event_id=r[1],
+                at=datetime.fromisoformat(decode("created_at", r[2])),
+                actor=r[3],
+                role=r[4],
+                action=r[5],
+                before=decode("source_record", r[6]),
+                after=decode("source_record", r[7]),
+            )
+            for r in rows
+        ]
+
+    @contextmanager
+    def transaction(self) -> Iterator[StoreTx]:
+        """A write transaction, committed durably when the block exits without error."""
+        with self._cursor(write=True) as cur:
+            yield _SqlTx(cur, self.dialect)
+
+    # -- keys ----------------------------------------------------------------------------------------------------
+    def add_key(self, record: KeyRecord) -> None:
+        """Store a new API key record."""
+        ph = self.dialect.placeholder
+        with self._cursor(write=True) as cur:
+            cur.execute(
+                f"INSERT INTO api_keys (key_id, key_hash, role, label, created_at) VALUES ({', '.join([ph] * 5)})",
+                [record.key_id, record.key_hash, record.role, record.label, utc_iso(record.created_at)],
+            )
+
+    def get_key(self, key_id: str) -> KeyRecord | None:
+        """The key record, or None."""
+        keys = self._keys("WHERE key_id = " + self.dialect.placeholder, [key_id])
+        return keys[0] if keys else None
+
+    def list_keys(self) -> list[KeyRecord]:
+        """Every key record."""
+        return self._keys("ORDER BY created_at, key_id", [])
+
+    def revoke_key(self, key_id: str, at: datetime) -> bool:
+        """Mark a key revoked; False if there is no such active key."""
+        ph = self.dialect.placeholder
+        with self._cursor(write=True) as cur:
+            cur.execute(
+                f"UPDATE api_keys SET revoked_at = {ph} WHERE key_id = {ph} AND revoked_at IS NULL",
+                [utc_iso(at), key_id],
+            )
+            return bool(cur.rowcount)
+
+    def _keys(self, tail: str, params: list[Any]) -> list[KeyRecord]:
+        with self._cursor(write=False) as cur:
+            cur.execute(f"SELECT key_id, key_hash, role, label, created_at, revoked_at FROM api_keys {tail}", params)
+            rows = cur.fetchall()
+        stamp = lambda v: None if v is None else datetime.fromisoformat(self.dialect.decode("created_at", v))  # noqa: E731
+        return [KeyRecord(r[0], r[1], r[2], r[3], stamp(r[4]), stamp(r[5])) for r in rows]  # type: ignore[arg-type]
+
+    # -- query building ------------------------------------------------------------------------------------------
+    def _check_page(self, query: EventQuery) -> None:
+        if not 1 <= query.limit <= self.max_limit:
+            raise ValidationError(f"limit: must be between 1 and {self.max_limit}, got {query.limit}")
+        if not 0 <= query.offset <= MAX_OFFSET:
+            raise ValidationError(f"offset: must be between 0 and {MAX_OFFSET}, got {query.offset}")
+
+    def _where(self, query: EventQuery, params: Params) -> tuple[str, str]:
+        joins, conditions = "", ["1 = 1"]
+        if query.bbox is not None:
+            joins, condition = self._bbox(_checked_bbox(query.bbox), params)
+            conditions.append(condition)
+        if query.datetime is not None:
+            conditions.extend(self._datetime(query.datetime, params))
+        for name, value in query.filters.items():
+            conditions.append(self._equality(name, value, params))
+        if query.cql is not None:
+            conditions.append(CqlTranslator(self.dialect, _columns()).translate(query.cql, params))
+        return joins, " AND ".join(conditions)
+
+    def _bbox(self, box: tuple[float, float, float, float], params: Params) -> tuple[str, str]:
+        west, south, east, north = box
+        if west <= east:
+            return self.dialect.bbox(box, params)
+        halves = [shapely.box(west, south, 180, north), shapely.box(-180, south, east, north)]
+        return "", "(" + " OR ".join(self.dialect.spatial("intersects", h, params) for h in halves) + ")"
+
+    def _datetime(self, interval: tuple[Any, Any], params: Params) -> list[str]:
+        start, end = (_as_date(v, "datetime") for v in interval)
+        if start is not None and end is not None and end < start:
+            raise ValidationError(f"datetime: the end {end} is before the start {start}")
+        bind = lambda v: params.bind(self.dialect.bind_value(v, Kind.DATE))  # noqa: E731
+        found = []
+        if start is not None:
+            found.append(f"e.date_end >= {bind(start)}")
+        if end is not None:
+            found.append(f"e.date_start <= {bind(end)}")
+        return found
+
+    def _equality(self, name: str, value: Any, params: Params) -> str:
+        if name not in FILTERABLE:
+            raise ValidationError(f"{name}: unknown filter; filterable: {', '.join(sorted(FILTERABLE))}")
+        if name == "zones":
+            return self.dialect.zone_condition(str(value), params)
+        kind = QUERYABLES[name]
+        return f"e.{name} = {params.bind(self.dialect.bind_value(_coerce(name, value, kind), kind))}"
+
+    def _feature(self, row: Sequence[Any]) -> dict[str, Any]:
+        props = {c: self.dialect.decode(c, v) for c, v in zip(COLUMNS, row, strict=True)}
+        props.pop("source_record")
+        event_id, lon, lat = props.pop("id"), props.pop("lon"), props.pop("lat")
+        return {
+            "type": "Feature",
+            "id": event_id,
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": props,
+        }
+
+
+def _columns() -> dict[str, Column]:
+    return {
+        name: Column("e." + name if kind is not Kind.GEOMETRY else "e.geom", kind) for name, kind in QUERYABLES.items()
+    }
+
+
+def _checked_bbox(bbox: Sequence[float]) -> tuple[float, float, float, float]:
+    if len(bbox) != 4:
+        raise ValidationError(f"bbox: needs 4 numbers (west, south, east, north), got {len(bbox)}")
+    try:
+        west, south, east, north = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise ValidationError("bbox: every value must be a number") from None
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        raise ValidationError("bbox: values must be finite numbers")
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
+        raise ValidationError(
+            f"bbox: ({west}, {south}, {east}, {north}) is not a CRS84 box (lon -180..180, lat -90..90, south <= north)"
+        )
+    return west, south, east, north
+
+
+def _as_date(value: Any, name: str) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).date()
+    raise ValidationError(f"{name}: expected a date or date-time, got {value!r}")
+
+
+def _coerce(name: str, value: Any, kind: Kind) -> Any:
+    try:
+        if kind is Kind.INT:
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if kind is Kind.DATE:
+            return value if isinstance(value, date) else date.fromisoformat(str(value))
+        if kind is Kind.DATETIME:
+            return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(f"{name}: {value!r} is not a valid {kind.value}") from None
+    return str(value)
+
+
+def _fetch_event(cur: Any, dialect: SqlDialect, event_id: str, lock: bool) -> Event | None:
+    columns = ", ".join(COLUMNS)
+    cur.execute(
+        f"SELECT {columns} FROM events WHERE id = {dialect.placeholder}{dialect.lock_clause if lock else ''}",
+        [event_id],
+    )
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return Event.model_validate({c: dialect.decode(c, v) for c, v in zip(COLUMNS, row, strict=True)})
+
+
+class _SqlTx:
+    """:class:`StoreTx` over a DB-API cursor that is inside a transaction."""
+
+    def __init__(self, cur: Any, dialect: SqlDialect) -> None:
+        self.cur = cur
+        self.dialect = dialect
+        ph = dialect.placeholder
+        self._insert_sql = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join([ph] * len(COLUMNS))})"
+        assignments = ", ".join(f"{c} = {ph}" for c in COLUMNS[1:])
+        self._update_sql = f"UPDATE events SET {assignments} WHERE id = {ph}"
+
+    def get(self, event_id: str) -> Event | None:
+        return _fetch_event(self.cur, self.dialect, event_id, lock=True)
+
+    def existing(self, event_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(list(event_ids), 500):
+            marks = ", ".join([self.dialect.placeholder] * len(chunk))
+            self.cur.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk)
+            found.update(r[0] for r in self.cur.fetchall())
+        return found
+
+    def insert(self, event: Event) -> None:
+        self.cur.execute(self._insert_sql, self._values(event))
+
+    def update(self, event: Event) -> None:
+        values = self._values(event)
+        self.cur.execute(self._update_sql, [*values[1:], values[0]])
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        ph = self.dialect.placeholder
+        self.cur.execute(
+            f"INSERT INTO audit (event_id, at, actor, role, action, before, after) VALUES ({', '.join([ph] * 7)})",
+            [
+                entry.event_id,
+                utc_iso(entry.at),
+                entry.actor,
+                entry.role,
+                entry.action,
+                self.dialect.encode("source_record", entry.before),
+                self.dialect.encode("source_record", entry.after),
+            ],
+        )
+
+    def _values(self, event: Event) -> list[Any]:
+        data = event.model_dump(mode="json")
+        return [self.dialect.encode(c, data[c]) for c in COLUMNS]
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def json_text(value: Any) -> str | None:
+    """Compact JSON text (None stays None)."""
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
