@@ -1,0 +1,191 @@
+"""The map pages: /map, /embed, /embed/code and /map.png (thin: parse, call app.webmap, wrap)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from app.webmap.builder import PageOptions, build_map, render_page
+from app.webmap.csp import content_security_policy, new_nonce
+from app.webmap.embed import iframe_snippet, image_snippet, image_url
+from app.webmap.errors import InvalidViewError, MapError, MapNotConfiguredError
+from app.webmap.render import check_size, describe, render_png, view_events
+from app.webmap.settings import MapSettings
+from app.webmap.sources import MapData
+from app.webmap.view import MapView, parse_view
+
+router = APIRouter(tags=["map"])
+
+#: The one table mapping the map's domain errors to HTTP status codes.
+MAP_ERRORS: dict[type[MapError], int] = {InvalidViewError: 400, MapNotConfiguredError: 503}
+
+
+async def map_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Turn a :class:`MapError` into a JSON error body (OGC style ``code`` / ``description``)."""
+    status = next((code for kind, code in MAP_ERRORS.items() if isinstance(exc, kind)), 500)
+    body: dict[str, Any] = {"code": type(exc).__name__, "description": str(exc)}
+    if isinstance(exc, InvalidViewError):
+        body["parameter"] = exc.parameter
+    return JSONResponse(body, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register :func:`map_error_handler` for every map error."""
+    app.add_exception_handler(MapError, map_error_handler)
+
+
+@dataclass
+class ViewQuery:
+    """Query parameters of a map view; all of them are kept in the page URL (permalink)."""
+
+    lat: Annotated[str | None, Query(description="Latitude of the centre (-85 to 85).")] = None
+    lon: Annotated[str | None, Query(description="Longitude of the centre (-180 to 180).")] = None
+    zoom: Annotated[str | None, Query(description="Zoom level, 4 to 18.")] = None
+    datetime: Annotated[str | None, Query(description="A date or start/end (YYYY-MM-DD); default: the 2020 war.")] = (
+        None
+    )
+    layers: Annotated[str | None, Query(description="Comma-separated visible layer ids ('events' too), or 'none'.")] = (
+        None
+    )
+    event_type: Annotated[str | None, Query(description="Comma-separated event types to show (default all).")] = None
+    verification: Annotated[str | None, Query(description="Comma-separated verification statuses to show.")] = None
+    basemap: Annotated[Literal["osm", "none"] | None, Query(description="'osm' tiles or 'none' (offline).")] = None
+    dark: Annotated[str | None, Query(description="true for the dark theme.")] = None
+    title: Annotated[str | None, Query(description="Title shown on the map (text, at most 200 characters).")] = None
+
+
+VIEW_PARAMS = frozenset(ViewQuery.__dataclass_fields__)
+SIZE_PARAMS = frozenset({"width", "height"})
+
+
+def get_manifest(request: Request) -> Mapping:
+    """The layer manifest the app read at start-up."""
+    manifest = getattr(request.app.state, "manifest", None)
+    if not manifest:
+        raise MapNotConfiguredError("the layer manifest is not loaded (app.state.manifest)")
+    return manifest
+
+
+def get_settings(request: Request) -> MapSettings:
+    """The app's map settings (``app.state.map_settings``, else read from the environment once)."""
+    if getattr(request.app.state, "map_settings", None) is None:
+        request.app.state.map_settings = MapSettings()
+    return request.app.state.map_settings
+
+
+def get_map_data(request: Request) -> MapData:
+    """Zone and event sources of the static map (``app.state.map_data``)."""
+    data = getattr(request.app.state, "map_data", None)
+    if data is None:
+        raise MapNotConfiguredError("no zone/event source for the static map (app.state.map_data)")
+    return data
+
+
+def _parse(request: Request, query: ViewQuery, manifest: Mapping, extra: frozenset[str]) -> MapView:
+    unknown = sorted(set(request.query_params) - VIEW_PARAMS - extra)
+    if unknown:
+        allowed = ", ".join(sorted(VIEW_PARAMS | extra))
+        raise InvalidViewError(unknown[0][:60], f"unknown parameter; allowed: {allowed}")
+    return parse_view(asdict(query), manifest.get("layers", {}))
+
+
+def page_view(request: Request, query: Annotated[ViewQuery, Depends()]) -> MapView:
+    """The view of /map and /embed."""
+    return _parse(request, query, get_manifest(request), frozenset())
+
+
+def sized_view(request: Request, query: Annotated[ViewQuery, Depends()]) -> MapView:
+    """The view of /map.png and /embed/code (which also take width and height)."""
+    return _parse(request, query, get_manifest(request), SIZE_PARAMS | {"variant"})
+
+
+def _size(raw: str | None, name: str, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 6:
+        raise InvalidViewError(name, f"must be a whole number of pixels, got {raw[:20]!r}")
+    return int(raw)
+
+
+def _base_url(request: Request, settings: MapSettings) -> str:
+    return (settings.public_url or str(request.base_url)).rstrip("/")
+
+
+def _page(request: Request, view: MapView, *, embed: bool) -> HTMLResponse:
+    settings = get_settings(request)
+    nonce = new_nonce()
+    options = PageOptions(embed=embed, full_map_url=f"{_base_url(request, settings)}/map")
+    html = render_page(build_map(view, get_manifest(request), settings, options), nonce)
+    policy = content_security_policy(
+        nonce,
+        tile_origin=settings.tile_origin if view.basemap == "osm" else None,
+        api_origin=settings.api_origin,
+        frame_ancestors="*" if embed else "'self'",
+    )
+    headers = {
+        "Content-Security-Policy": policy,
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+    return HTMLResponse(html, headers=headers)
+
+
+@router.get("/map", response_class=HTMLResponse, summary="Full-page map of the zones and the reported fighting")
+def map_page(request: Request, view: Annotated[MapView, Depends(page_view)]) -> HTMLResponse:
+    """The interactive map; its data is fetched from the OGC API by URL."""
+    return _page(request, view, embed=False)
+
+
+@router.get("/embed", response_class=HTMLResponse, summary="The map for an iframe (no page chrome)")
+def embed_page(request: Request, view: Annotated[MapView, Depends(page_view)]) -> HTMLResponse:
+    """The embeddable map: responsive, attribution always visible, optional title and dark theme."""
+    return _page(request, view, embed=True)
+
+
+@router.get("/embed/code", summary="HTML snippet embedding the given view")
+def embed_code(
+    request: Request,
+    view: Annotated[MapView, Depends(sized_view)],
+    variant: Annotated[Literal["iframe", "image"], Query(description="An iframe, or the static image.")] = "iframe",
+    width: Annotated[str | None, Query(description="Width in pixels (200-3000, default 800).")] = None,
+    height: Annotated[str | None, Query(description="Height in pixels (200-3000, default 600).")] = None,
+) -> dict[str, Any]:
+    """Return ``{"variant", "html", ...}``; the image variant carries alt text written from the data."""
+    base = _base_url(request, get_settings(request))
+    w, h = _size(width, "width", 800), _size(height, "height", 600)
+    check_size(w, h)
+    if variant == "iframe":
+        return {"variant": variant, "html": iframe_snippet(base, view, w, h)}
+    data = get_map_data(request)
+    alt = describe(view, get_manifest(request), data, view_events(view, data, w, h))
+    return {
+        "variant": variant,
+        "html": image_snippet(base, view, w, h, alt),
+        "src": image_url(base, view, w, h),
+        "alt": alt,
+    }
+
+
+@router.get("/map.png", summary="Static PNG of the view, for print and social media", response_class=Response)
+def map_png(
+    request: Request,
+    view: Annotated[MapView, Depends(sized_view)],
+    width: Annotated[str | None, Query(description="Width in pixels (200-3000, default 1200).")] = None,
+    height: Annotated[str | None, Query(description="Height in pixels (200-3000, default 800).")] = None,
+) -> Response:
+    """Render the view on the server; the alt text is in the ``X-Alt-Text`` header (percent-encoded UTF-8)."""
+    image = render_png(
+        view,
+        get_manifest(request),
+        get_map_data(request),
+        width=_size(width, "width", 1200),
+        height=_size(height, "height", 800),
+    )
+    headers = {"X-Alt-Text": quote(image.alt, safe=" ,.;:()'/-"), "Cache-Control": "public, max-age=300"}
+    return Response(image.png, media_type="image/png", headers=headers)

@@ -1,0 +1,154 @@
+"""Assemble the Folium page of a view: zone layers from the manifest, events, controls; render with a nonce."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from app.webmap import elements as el
+from app.webmap.attribution import attribution_html
+from app.webmap.settings import MapSettings
+from app.webmap.view import EARLIEST, EVENTS, LATEST, WAR_END, WAR_START, ZONE_ORDER, MapView
+
+DEFAULT_TITLE = "Reported fighting in the 2020 Nagorno-Karabakh war"
+MAX_ZONE_FEATURES = 5_000
+
+
+@dataclass(frozen=True)
+class PageOptions:
+    """How the page is framed: the full /map page or the chrome-less /embed variant."""
+
+    embed: bool = False
+    full_map_url: str | None = None
+
+
+def zone_layer_ids(manifest: Mapping) -> list[str]:
+    """Ids of the manifest's layers in drawing order (known zones first, then any others)."""
+    present = list(manifest.get("layers", {}))
+    return [layer for layer in ZONE_ORDER if layer in present] + [other for other in present if other not in ZONE_ORDER]
+
+
+def geometry_kind(geometry_type: str | None) -> str:
+    """``polygon``, ``line`` or ``point`` for a manifest geometry type (legend swatch)."""
+    kind = (geometry_type or "").lower()
+    if "polygon" in kind:
+        return "polygon"
+    if "line" in kind:
+        return "line"
+    return "point"
+
+
+def collection_url(settings: MapSettings, collection: str) -> str:
+    """The items URL of a collection as browsers reach it."""
+    return f"{settings.api_base.rstrip('/')}/collections/{collection}/items"
+
+
+def build_map(view: MapView, manifest: Mapping, settings: MapSettings, options: PageOptions) -> el.MapPage:
+    """Build the page of ``view``: every element carries URLs and styles only, never features.
+
+    Parameters
+    ----------
+    view : MapView
+        The validated view (centre, zoom, dates, layers, filters, basemap, theme, title).
+    manifest : mapping
+        The layer manifest (``{"layers": {id: {...}}}``) as written by the geodata build.
+    settings : MapSettings
+        Basemap, API prefix and loading limits.
+    options : PageOptions
+        Full page or embed.
+
+    Returns
+    -------
+    MapPage
+        Render it with :func:`render_page`.
+
+    """
+    title = view.title or DEFAULT_TITLE
+    classes = ["czmap-embed" if options.embed else "czmap-page"] + (["czmap-dark"] if view.dark else [])
+    page = el.MapPage(page_title=title, body_class=" ".join(classes))
+    config = {
+        "view": view.js_state(),
+        "embed": options.embed,
+        "label": f"Map: {title}",
+        "attributions": attribution_html(manifest),
+    }
+    fmap = el.ConflictMap(center=(view.lat, view.lon), zoom=view.zoom, static_url=settings.static_url, config=config)
+    page.add_child(fmap)
+    if view.basemap == "osm":
+        fmap.add_child(el.Basemap(settings.tile_url, settings.tile_attribution, settings.tile_max_zoom))
+    for child in _zone_layers(manifest, settings) + _controls(view, manifest, settings, title, options):
+        fmap.add_child(child)
+    return page
+
+
+def render_page(page: el.MapPage, nonce: str) -> str:
+    """The page's HTML with ``nonce`` on its inline script."""
+    return page.render(nonce=nonce)
+
+
+def _zone_layers(manifest: Mapping, settings: MapSettings) -> list[Any]:
+    layers: list[Any] = []
+    for layer_id in zone_layer_ids(manifest):
+        meta = manifest["layers"][layer_id]
+        layers.append(
+            el.ZoneLayer(
+                id=layer_id,
+                title=str(meta.get("title") or layer_id),
+                url=collection_url(settings, layer_id),
+                style=meta.get("style") or {},
+                dated=bool(meta.get("valid_from") or meta.get("valid_to")),
+                variants=bool(meta.get("variants")),
+                pageSize=min(settings.page_size, MAX_ZONE_FEATURES),
+                maxFeatures=MAX_ZONE_FEATURES,
+            )
+        )
+    layers.append(
+        el.EventLayer(
+            title="Reported events",
+            url=collection_url(settings, settings.events_collection),
+            pageSize=settings.page_size,
+            maxEvents=settings.max_events,
+        )
+    )
+    return layers
+
+
+def _legend_entries(manifest: Mapping) -> list[dict[str, Any]]:
+    entries = []
+    for layer_id in zone_layer_ids(manifest):
+        meta = manifest["layers"][layer_id]
+        style = meta.get("style") or {}
+        entries.append(
+            {
+                "id": layer_id,
+                "title": str(meta.get("title") or layer_id),
+                "color": str(style.get("color") or "#000000"),
+                "dash": bool(style.get("dash")),
+                "kind": geometry_kind(meta.get("geometry_type")),
+            }
+        )
+    return entries
+
+
+def _controls(view: MapView, manifest: Mapping, settings: MapSettings, title: str, options: PageOptions) -> list[Any]:
+    full_link = None
+    if options.embed and options.full_map_url:
+        full_link = f"{options.full_map_url}?{urlencode(view.query())}"
+    controls: list[Any] = []
+    if view.title or not options.embed:
+        controls.append(el.Title(title=title, embed=options.embed, link=full_link))
+    controls += [
+        el.TimeControl(
+            min=EARLIEST.isoformat(), max=LATEST.isoformat(), war=[WAR_START.isoformat(), WAR_END.isoformat()]
+        ),
+        el.FilterControl(),
+        el.Legend(layers=_legend_entries(manifest), events=EVENTS in view.layers),
+        el.Fullscreen(),
+        el.MeasureControl(),
+    ]
+    tiles = {"url": settings.tile_url, "maxZoom": settings.tile_max_zoom} if view.basemap == "osm" else None
+    outline = "nagorno-karabakh" if "nagorno-karabakh" in manifest.get("layers", {}) else None
+    controls.append(el.MiniMap(tiles=tiles, outlineUrl=collection_url(settings, outline) if outline else None))
+    return controls

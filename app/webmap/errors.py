@@ -1,0 +1,29 @@
+"""Errors of the web map domain; the HTTP layer maps each class to a status code."""
+
+from __future__ import annotations
+
+
+class MapError(Exception):
+    """Base class of the web map's errors."""
+
+
+class InvalidViewError(MapError):
+    """A view parameter (centre, zoom, dates, layers, filters, size...) has a value that cannot be used.
+
+    Parameters
+    ----------
+    parameter : str
+        Name of the offending parameter, as the user spelled it.
+    message : str
+        What is wrong and which values are allowed.
+
+    """
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+        self.message = message
+
+
+class MapNotConfiguredError(MapError):
+    """Something the map needs (layer manifest, layer or event source) has not been set up."""

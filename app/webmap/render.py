@@ -1,0 +1,237 @@
+"""Static PNG of a map view (matplotlib/geopandas, no tile server): zones, events, legend, date, attribution."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import geopandas as gpd
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, Patch
+from pyproj import Transformer
+
+from app.webmap.alttext import NAMING_LAYERS, alt_text, date_phrase
+from app.webmap.attribution import attribution_text
+from app.webmap.builder import DEFAULT_TITLE, zone_layer_ids
+from app.webmap.errors import InvalidViewError
+from app.webmap.sources import MapData
+from app.webmap.view import EVENTS, MapView
+
+MIN_SIZE, MAX_SIZE = 200, 3000
+WEB_MERCATOR_M_PER_PX_Z0 = 156_543.033_928_041
+#: Marker shape per event type family (as the web map's symbols) and fill per verification (Okabe-Ito).
+TYPE_MARKERS = {"battle": "D", "explosion": "s", "civilians": "^", "strategic": "P", "other": "o"}
+VERIFICATION_COLOURS = {
+    "verified": "#009E73",
+    "corroborated": "#0072B2",
+    "reported": "#F0E442",
+    "disputed": "#E69F00",
+    "retracted": "#999999",
+}
+TO_MERCATOR = Transformer.from_crs(4326, 3857, always_xy=True)
+
+
+@dataclass(frozen=True)
+class StaticMap:
+    """A rendered PNG and the alt text written from the same data."""
+
+    png: bytes
+    alt: str
+    event_count: int
+
+
+def type_family(event_type: object) -> str:
+    """The symbol family of an event type (same rules as the web map).
+
+    Examples
+    --------
+    >>> type_family("Explosions/Remote violence"), type_family("Battles"), type_family(None)
+    ('explosion', 'battle', 'other')
+
+    """
+    text = str(event_type or "").lower()
+    families = [
+        ("battle", ("battle", "armed clash")),
+        ("explosion", ("explosion", "shelling", "remote", "strike", "drone")),
+        ("civilians", ("civilian",)),
+        ("strategic", ("strategic",)),
+    ]
+    for family, words in families:
+        if any(word in text for word in words):
+            return family
+    return "other"
+
+
+def view_bounds(view: MapView, width: int, height: int) -> tuple[float, float, float, float]:
+    """Web Mercator bounds of ``view`` at ``width`` x ``height`` pixels, as the web map shows it."""
+    cx, cy = TO_MERCATOR.transform(view.lon, view.lat)
+    resolution = WEB_MERCATOR_M_PER_PX_Z0 / 2**view.zoom
+    half_w, half_h = width * resolution / 2, height * resolution / 2
+    return cx - half_w, cy - half_h, cx + half_w, cy + half_h
+
+
+def check_size(width: int, height: int) -> None:
+    """Reject image sizes outside ``MIN_SIZE``-``MAX_SIZE`` pixels."""
+    for name, value in (("width", width), ("height", height)):
+        if not MIN_SIZE <= value <= MAX_SIZE:
+            raise InvalidViewError(name, f"must be from {MIN_SIZE} to {MAX_SIZE} pixels, got {value}")
+
+
+def view_events(view: MapView, data: MapData, width: int, height: int) -> gpd.GeoDataFrame:
+    """The events ``view`` shows at ``width`` x ``height`` pixels (bbox, dates and filters applied)."""
+    check_size(width, height)
+    x0, y0, x1, y1 = view_bounds(view, width, height)
+    west, south = TO_MERCATOR.transform(x0, y0, direction="INVERSE")
+    east, north = TO_MERCATOR.transform(x1, y1, direction="INVERSE")
+    return _filtered_events(view, data, (west, south, east, north)) if EVENTS in view.layers else _empty()
+
+
+def describe(view: MapView, manifest: Mapping, data: MapData, events: gpd.GeoDataFrame) -> str:
+    """The alt text of ``view`` showing ``events``."""
+    zones = {layer: data.zones.zones(layer) for layer in NAMING_LAYERS if layer in manifest.get("layers", {})}
+    return alt_text(events, zones, view.start, view.end)
+
+
+def render_png(view: MapView, manifest: Mapping, data: MapData, *, width: int = 1200, height: int = 800) -> StaticMap:
+    """Render ``view`` to a PNG with its legend, date and attribution, and write its alt text.
+
+    Parameters
+    ----------
+    view : MapView
+        Centre, zoom, dates, layers and filters.
+    manifest : mapping
+        The layer manifest (titles, styles, sources).
+    data : MapData
+        Where zones and events are read from.
+    width, height : int
+        Image size in pixels (200 to 3000).
+
+    Returns
+    -------
+    StaticMap
+
+    """
+    events = view_events(view, data, width, height)
+    x0, y0, x1, y1 = view_bounds(view, width, height)
+    fig = Figure(figsize=(width / 100, height / 100), dpi=100)
+    fig.subplots_adjust(left=0, right=1, bottom=0.07, top=0.93)
+    ax = fig.add_subplot()
+    ax.set_facecolor("#1b1b1b" if view.dark else "#f4f1ea")
+    handles = _draw_zones(ax, view, manifest, data) + _draw_events(ax, events)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    _decorate(fig, ax, view, manifest, handles, len(events))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, facecolor=fig.get_facecolor())
+    return StaticMap(png=buffer.getvalue(), alt=describe(view, manifest, data, events), event_count=len(events))
+
+
+def _empty() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=[], crs=4326)
+
+
+def _filtered_events(view: MapView, data: MapData, bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    events = data.events.events(bbox=bbox, start=view.start, end=view.end)
+    if view.event_types and len(events):
+        events = events[events["event_type"].astype(str).isin(view.event_types)]
+    if view.verification and len(events):
+        events = events[events["verification"].astype(str).isin(view.verification)]
+    return events
+
+
+def _draw_zones(ax: Axes, view: MapView, manifest: Mapping, data: MapData) -> list:
+    handles: list = []
+    for layer_id in zone_layer_ids(manifest):
+        if layer_id not in view.layers:
+            continue
+        meta = manifest["layers"][layer_id]
+        style = meta.get("style") or {}
+        colour = style.get("color", "#000000")
+        frame = data.zones.zones(layer_id, as_of=view.end if meta.get("valid_from") or meta.get("valid_to") else None)
+        if not len(frame):
+            continue
+        frame = frame.to_crs(3857)
+        dashed: Literal["--", "-"] = "--" if style.get("dash") else "-"
+        kind = (meta.get("geometry_type") or "").lower()
+        if "polygon" in kind:
+            frame.plot(
+                ax=ax, facecolor=colour, alpha=max(float(style.get("fill_opacity", 0.15)), 0.08), edgecolor="none"
+            )
+            frame.boundary.plot(ax=ax, color=colour, linewidth=float(style.get("weight", 1.5)), linestyle=dashed)
+            handles.append(Patch(facecolor=colour, edgecolor=colour, alpha=0.6, label=meta.get("title", layer_id)))
+        elif "line" in kind:
+            frame.plot(ax=ax, color=colour, linewidth=float(style.get("weight", 2)), linestyle=dashed)
+            handles.append(Line2D([], [], color=colour, linestyle=dashed, label=meta.get("title", layer_id)))
+        else:
+            frame.plot(ax=ax, color=colour, markersize=4)
+            handles.append(Line2D([], [], color=colour, marker="o", linestyle="", label=meta.get("title", layer_id)))
+    return handles
+
+
+def _column(frame: gpd.GeoDataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame.columns else pd.Series([None] * len(frame), index=frame.index)
+
+
+def _draw_events(ax: Axes, events: gpd.GeoDataFrame) -> list:
+    if not len(events):
+        return []
+    projected = events.to_crs(3857)
+    precision = pd.to_numeric(_column(projected, "location_precision"), errors="coerce")
+    for point, lat in zip(projected[precision == 2].geometry, events[precision == 2].geometry.y, strict=True):
+        # ~25 km drawn honestly: Web Mercator stretches distances by 1/cos(latitude).
+        radius = 25_000 / math.cos(math.radians(lat))
+        ax.add_patch(Circle((point.x, point.y), radius, fill=False, linestyle=":", color="#0072B2"))
+    families = _column(projected, "event_type").map(type_family)
+    colours = _column(projected, "verification").map(
+        lambda value: VERIFICATION_COLOURS.get(str(value), VERIFICATION_COLOURS["reported"])
+    )
+    handles = []
+    for family, marker in TYPE_MARKERS.items():
+        mask = families == family
+        if not mask.any():
+            continue
+        subset = projected[mask]
+        ax.scatter(
+            subset.geometry.x,
+            subset.geometry.y,
+            marker=marker,
+            s=40,
+            c=list(colours[mask]),
+            edgecolors="black",
+            linewidths=0.8,
+            zorder=5,
+        )
+        handles.append(
+            Line2D(
+                [], [], marker=marker, color="black", markerfacecolor="#F0E442", linestyle="", label=f"Event: {family}"
+            )
+        )
+    return handles
+
+
+def _decorate(fig: Figure, ax: Axes, view: MapView, manifest: Mapping, handles: list, count: int) -> None:
+    text_colour = "#eeeeee" if view.dark else "#111111"
+    fig.set_facecolor("#111111" if view.dark else "#ffffff")
+    title = view.title or DEFAULT_TITLE
+    fig.text(0.01, 0.965, title, fontsize=13, weight="bold", color=text_colour, va="center")
+    fig.text(
+        0.99,
+        0.965,
+        f"{count:,} reported events {date_phrase(view.start, view.end)}",
+        fontsize=10,
+        ha="right",
+        va="center",
+        color=text_colour,
+    )
+    credits = "Zones: " + attribution_text(manifest) + " Events: see each event's sources. Basemap: none."
+    fig.text(0.01, 0.035, credits, fontsize=6.5, color=text_colour, va="center", wrap=True)
+    if handles:
+        ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.9)

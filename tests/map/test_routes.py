@@ -1,0 +1,223 @@
+"""The map routes through the app: HTML size and content, CSP, escaping, bad input, PNG, alt text, embed code."""
+
+from __future__ import annotations
+
+import io
+import re
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from mapsupport import PAYLOADS, bulk_events, make_app
+from PIL import Image
+
+from app.webmap.settings import MapSettings
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(html: str) -> Tags:
+    parser = Tags()
+    parser.feed(html)
+    return parser
+
+
+@pytest.fixture(scope="module")
+def client(map_data_dir: Path, events_fixture: list[dict[str, Any]]) -> Any:
+    app = make_app(map_data_dir, events_fixture, MapSettings(public_url="https://maps.example.org"))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_map_page_is_html_with_csp_nonce_on_every_inline_script(client: TestClient) -> None:
+    response = client.get("/map")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    policy = response.headers["content-security-policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    scripts = [attrs for tag, attrs in parse(response.text).tags if tag == "script"]
+    inline = [attrs for attrs in scripts if "src" not in attrs]
+    assert inline and all(attrs.get("nonce") == nonce for attrs in inline)
+
+
+def test_nonce_changes_per_response(client: TestClient) -> None:
+    first = client.get("/map").headers["content-security-policy"]
+    second = client.get("/map").headers["content-security-policy"]
+    assert first != second
+
+
+def test_assets_are_local_never_a_cdn(client: TestClient) -> None:
+    tags = parse(client.get("/embed").text).tags
+    urls = [attrs.get("src") or attrs.get("href") for tag, attrs in tags if tag in ("script", "link")]
+    urls = [url for url in urls if url]
+    assert urls and all(url.startswith("/static/") for url in urls), urls
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+
+
+def test_page_size_does_not_grow_with_events(map_data_dir: Path, client: TestClient) -> None:
+    small = client.get("/map").text
+    with TestClient(make_app(map_data_dir, bulk_events(100_000), MapSettings())) as big:
+        large = big.get("/map").text
+    assert len(large.encode()) < 150_000
+    assert abs(len(large) - len(small)) < 200
+    assert "bulk-99999" not in large
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_title_payload_is_escaped(client: TestClient, payload: str) -> None:
+    html = client.get("/map", params={"title": payload}).text
+    if "<" in payload:
+        assert payload not in html
+    parsed = parse(html)
+    assert not any(tag == "img" for tag, _ in parsed.tags)
+    assert sum(1 for tag, _ in parsed.tags if tag == "script") == sum(1 for _ in re.finditer("<script", html))
+    title = html.split("<title>")[1].split("</title>")[0]
+    assert "<" not in title
+    assert unescape(title) == payload
+
+
+def test_embed_may_be_framed_and_map_only_by_itself(client: TestClient) -> None:
+    assert "frame-ancestors *" in client.get("/embed").headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in client.get("/map").headers["content-security-policy"]
+
+
+def test_basemap_none_allows_no_tile_origin(client: TestClient) -> None:
+    osm = client.get("/map").headers["content-security-policy"]
+    none = client.get("/map", params={"basemap": "none"})
+    assert "tile.openstreetmap.org" in osm
+    assert "tile.openstreetmap.org" not in none.headers["content-security-policy"]
+    assert "tile.openstreetmap.org" not in none.text
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"zoom": "99"}, "zoom"),
+        ({"lat": "abc"}, "lat"),
+        ({"lat": "nan"}, "lat"),
+        ({"datetime": "2020-13-01"}, "datetime"),
+        ({"datetime": "2020-10-07/2020-10-01"}, "datetime"),
+        ({"datetime": "../2020-10-01"}, "datetime"),
+        ({"layers": "seven-districts,<b>nope"}, "layers"),
+        ({"verification": "maybe"}, "verification"),
+        ({"dark": "perhaps"}, "dark"),
+        ({"title": "x" * 500}, "title"),
+        ({"bogus": "1"}, "bogus"),
+    ],
+)
+def test_bad_view_parameters_are_400_naming_the_parameter(client: TestClient, params: dict, parameter: str) -> None:
+    response = client.get("/map", params=params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["parameter"] == parameter
+    assert parameter in body["description"]
+
+
+def test_unknown_basemap_is_a_4xx_json(client: TestClient) -> None:
+    response = client.get("/embed", params={"basemap": "google"})
+    assert 400 <= response.status_code < 500
+    assert response.headers["content-type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("size", [{"width": "99999"}, {"height": "10"}, {"width": "-5"}, {"width": "1e9"}])
+def test_absurd_image_sizes_are_400(client: TestClient, size: dict) -> None:
+    response = client.get("/map.png", params=size)
+    assert response.status_code == 400
+    assert response.json()["parameter"] in size
+
+
+def test_png_has_requested_size_and_alt_text_from_the_data(client: TestClient) -> None:
+    params = {
+        "datetime": "2020-10-01/2020-10-07",
+        "lat": "39.6",
+        "lon": "46.9",
+        "zoom": "8",
+        "width": "640",
+        "height": "400",
+    }
+    response = client.get("/map.png", params=params)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    image = Image.open(io.BytesIO(response.content))
+    assert image.size == (640, 400)
+    alt = unquote(response.headers["x-alt-text"])
+    assert alt == "14 reported events between 1 and 7 October 2020, most in Jabrayil and Fuzuli districts."
+
+
+def test_png_alt_text_for_a_day_without_events(client: TestClient) -> None:
+    response = client.get("/map.png", params={"datetime": "2020-09-28", "width": "300", "height": "300"})
+    assert "no reported events on 28 September 2020" in unquote(response.headers["x-alt-text"])
+
+
+def test_png_filters_change_the_image(client: TestClient) -> None:
+    base = {"datetime": "2020-10-01/2020-10-07", "width": "400", "height": "300"}
+    everything = client.get("/map.png", params=base)
+    verified = client.get("/map.png", params={**base, "verification": "verified"})
+    assert everything.content != verified.content
+    assert unquote(verified.headers["x-alt-text"]).startswith("3 reported events")
+
+
+def test_embed_code_iframe_reproduces_the_view(client: TestClient) -> None:
+    params = {
+        "lat": "39.5",
+        "lon": "46.8",
+        "zoom": "9",
+        "datetime": "2020-10-01/2020-10-07",
+        "dark": "true",
+        "title": PAYLOADS[1],
+        "width": "400",
+        "height": "300",
+    }
+    body = client.get("/embed/code", params=params).json()
+    tags = parse(body["html"]).tags
+    assert [tag for tag, _ in tags] == ["iframe"]
+    attrs = tags[0][1]
+    assert attrs["title"] == PAYLOADS[1]
+    src = urlsplit(attrs["src"])
+    assert (src.scheme, src.netloc, src.path) == ("https", "maps.example.org", "/embed")
+    query = {k: v[0] for k, v in parse_qs(src.query).items()}
+    assert query["zoom"] == "9" and query["datetime"] == "2020-10-01/2020-10-07" and query["dark"] == "true"
+    assert query["title"] == PAYLOADS[1]
+    assert (attrs["width"], attrs["height"]) == ("400", "300")
+
+
+def test_embed_code_image_uses_the_png_alt_text(client: TestClient) -> None:
+    params = {
+        "datetime": "2020-10-01/2020-10-07",
+        "lat": "39.6",
+        "lon": "46.9",
+        "zoom": "8",
+        "width": "640",
+        "height": "400",
+    }
+    body = client.get("/embed/code", params={**params, "variant": "image"}).json()
+    png = client.get("/map.png", params=params)
+    img = next(attrs for tag, attrs in parse(body["html"]).tags if tag == "img")
+    assert img["alt"] == unquote(png.headers["x-alt-text"]) == body["alt"]
+    assert urlsplit(img["src"]).path == "/map.png"
+
+
+def test_missing_manifest_is_503_json(map_data_dir: Path) -> None:
+    app = make_app(map_data_dir, [], MapSettings())
+    app.state.manifest = None
+    with TestClient(app) as bare:
+        response = bare.get("/map")
+    assert response.status_code == 503
+    assert "manifest" in response.json()["description"]
