@@ -19,6 +19,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_ALL = os.environ.get("CZMAP_REQUIRE_ALL") == "1" or os.environ.get("CI") == "true"
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Collect only test modules under tests/: ``--doctest-modules`` is for the packages, and importing a
+    conftest or helper module a second time as a doctest module clashes with its import by the tests."""
+    if collection_path.suffix == ".py" and not collection_path.name.startswith("test_"):
+        return True
+    return None
+
+
 def require(available: bool, what: str) -> None:
     """Skip when ``what`` is unavailable, or fail when CI requires every component."""
     if available:
