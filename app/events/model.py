@@ -31,6 +31,9 @@ class Source(BaseModel):
     title: Annotated[str, Field(min_length=1, max_length=1000)]
     published: date | None = None
     url: Annotated[str, Field(max_length=2000)] | None = None
+    title_is_descriptive: bool = Field(
+        default=False, description="True when the title describes the report rather than quoting its headline."
+    )
 
     @field_validator("url")
     @classmethod
