@@ -1,0 +1,368 @@
+"""Analysis input: GeoJSON (geometry, Feature or FeatureCollection, CRS84 or a declared ``crs``) and CSV points.
+
+Every problem is reported with the feature or row it is in. Geometries come out in CRS84 (lon/lat).
+A declared ``crs`` (``{"type": "name", "properties": {"name": ...}}``) is read with its authority's axis
+order: ``EPSG:4326`` means latitude first, ``OGC:CRS84`` (or its URN) longitude first.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from app.analysis.errors import InvalidCRS, InvalidGeometry, InvalidInput, MalformedInput
+from app.analysis.limits import Limits
+
+_CRS84_NAMES = frozenset(
+    {
+        "urn:ogc:def:crs:OGC:1.3:CRS84",
+        "urn:ogc:def:crs:OGC::CRS84",
+        "OGC:CRS84",
+        "CRS84",
+        "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    }
+)
+_GEOMETRY_TYPES = frozenset(
+    {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"}
+)
+LAT_COLUMNS = ("latitude", "lat")
+LON_COLUMNS = ("longitude", "lon", "lng", "long")
+
+#: Precision radius (metres) for each UCDP GED ``where_prec`` code. 1 (exact location) is taken as exact, 0 m:
+#: the coordinates are the place of the event; send ``precision_m`` for a settlement's extent. 2 is UCDP's own
+#: 25 km. 3 (only the district is known) is 50 km, the farthest a district edge lies from its centre here
+#: (districts of 700-3,000 km2). 4 (only the province) is 150 km. 5 (a line or vague area) is 50 km. 6 and 7
+#: (only the country, or waters) are 300 km, which covers the whole region: every nearby zone is "possibly".
+WHERE_PREC_RADIUS_M: MappingProxyType[int, float] = MappingProxyType(
+    {1: 0.0, 2: 25_000.0, 3: 50_000.0, 4: 150_000.0, 5: 50_000.0, 6: 300_000.0, 7: 300_000.0}
+)
+
+
+@dataclass
+class Features:
+    """Input features: ids (given, else the position), properties and CRS84 geometries."""
+
+    ids: list[Any]
+    properties: list[dict[str, Any]]
+    geoms: np.ndarray
+
+
+@dataclass
+class Points:
+    """Points to classify: CRS84 coordinates, optional precision radius (m), ids and properties."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    radius_m: np.ndarray | None
+    ids: Sequence[Any]
+    properties: pd.DataFrame | list[dict[str, Any]]
+
+    def __len__(self) -> int:
+        return int(self.lon.size)
+
+
+def parse_json(body: bytes) -> Any:
+    """Parse a JSON body, naming where it breaks.
+
+    Examples
+    --------
+    >>> parse_json(b'{"type": "Point"')
+    Traceback (most recent call last):
+    ...
+    app.analysis.errors.MalformedInput: body is not valid JSON: unexpected end of data: line 1 column 17 (char 16)
+
+    """
+    if not body.strip():
+        raise MalformedInput("empty request body: send GeoJSON")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedInput(f"body is not valid JSON: {exc}") from None
+
+
+def read_features(obj: Any, limits: Limits, repair: bool = False) -> Features:
+    """GeoJSON geometry, Feature or FeatureCollection -> :class:`Features` in CRS84, validated.
+
+    Examples
+    --------
+    >>> f = read_features({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}, Limits())
+    >>> f.ids, f.geoms[0].area
+    ([0], 0.5)
+    >>> read_features({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}, Limits())
+    Traceback (most recent call last):
+    ...
+    app.analysis.errors.InvalidGeometry: invalid geometry in feature 0: Self-intersection[0.5 0.5]; send repair=true ...
+
+    """
+    features = _feature_list(obj)
+    limits.check_features(len(features))
+    ids, props, geoms = [], [], []
+    for position, feature in enumerate(features):
+        ids.append(feature.get("id", position))
+        props.append(_properties(feature, position))
+        geoms.append(_geometry(feature.get("geometry"), position))
+    array = np.asarray(geoms, dtype=object) if geoms else np.empty(0, dtype=object)
+    limits.check_vertices(int(shapely.get_num_coordinates(array).sum()))
+    array = _to_crs84(array, obj)
+    return Features(ids, props, _validated(array, ids, repair))
+
+
+def read_geojson_points(obj: Any, limits: Limits) -> Points:
+    """GeoJSON Point features (or a MultiPoint / Point geometry) -> :class:`Points`.
+
+    A feature property ``precision_m`` (metres) or ``where_prec`` (UCDP code) sets its precision radius.
+    """
+    features = _feature_list(obj)
+    limits.check_rows(len(features))
+    coords = np.empty((len(features), 2))
+    ids, props = [], []
+    for position, feature in enumerate(features):
+        geometry = feature.get("geometry")
+        if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+            raise InvalidInput(f"feature {position}: classify takes Point features, got {_type_of(geometry)}")
+        coords[position] = _xy(geometry.get("coordinates"), position)
+        ids.append(feature.get("id", position))
+        props.append(_properties(feature, position))
+    if len(features):
+        lon, lat = _transform_xy(coords[:, 0], coords[:, 1], obj)
+    else:
+        lon, lat = coords[:, 0], coords[:, 1]
+    _check_lonlat(lon, lat, ids)
+    radius = _radius_from_properties(props)
+    return Points(lon, lat, radius, ids, props)
+
+
+def read_csv_points(body: bytes, limits: Limits) -> Points:
+    r"""CSV with ``latitude``/``longitude`` (or ``lat``/``lon``) columns -> :class:`Points`.
+
+    Optional columns: ``id``, ``precision_m`` (metres) or ``where_prec`` (UCDP code). Every column comes back.
+
+    Examples
+    --------
+    >>> pts = read_csv_points(b"id,lat,lon,where_prec\nA,39.5,46.7,2\nB,39.6,46.8,1\n", Limits())
+    >>> pts.ids, pts.lon.tolist(), pts.radius_m.tolist()
+    (['A', 'B'], [46.7, 46.8], [25000.0, 0.0])
+
+    """
+    frame = _read_csv(body)
+    limits.check_rows(len(frame))
+    columns = {c.strip().lower(): c for c in frame.columns}
+    lat_col = next((columns[c] for c in LAT_COLUMNS if c in columns), None)
+    lon_col = next((columns[c] for c in LON_COLUMNS if c in columns), None)
+    if lat_col is None or lon_col is None:
+        raise InvalidInput(
+            f"CSV needs a latitude and a longitude column ({'/'.join(LAT_COLUMNS)} and {'/'.join(LON_COLUMNS)}); "
+            f"got columns {list(frame.columns)[:20]}"
+        )
+    lat, lon = _numeric_column(frame, lat_col), _numeric_column(frame, lon_col)
+    ids: Sequence[Any] = frame[columns["id"]].tolist() if "id" in columns else list(range(len(frame)))
+    _check_lonlat(lon, lat, ids)
+    radius = None
+    if "precision_m" in columns:
+        radius = _numeric_column(frame, columns["precision_m"], allow_empty=True)
+    if "where_prec" in columns:
+        radius = _merge_radius(radius, _where_prec_radius(frame[columns["where_prec"]]))
+    if radius is not None:
+        _check_radius(radius)
+    return Points(lon, lat, radius, ids, frame)
+
+
+def _read_csv(body: bytes) -> pd.DataFrame:
+    if not body.strip():
+        raise MalformedInput("empty request body: send CSV with a header row")
+    try:
+        return pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedInput(f"CSV is not UTF-8: {exc}") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise MalformedInput(f"CSV does not parse: {str(exc).strip()}") from None
+
+
+def _numeric_column(frame: pd.DataFrame, column: str, allow_empty: bool = False) -> np.ndarray:
+    text = frame[column].str.strip()
+    values = pd.to_numeric(text.replace("", np.nan) if allow_empty else text, errors="coerce").to_numpy(np.float64)
+    bad = np.isnan(values) & ~(allow_empty & (text == "")).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InvalidInput(f"CSV row {row + 1}: column {column!r} is not a number: {frame[column].iloc[row]!r}")
+    return values
+
+
+def _where_prec_radius(codes: pd.Series) -> np.ndarray:
+    text = codes.str.strip()
+    numbers = pd.to_numeric(text.replace("", np.nan), errors="coerce")
+    radius = numbers.map(WHERE_PREC_RADIUS_M).to_numpy(np.float64)
+    bad = np.isnan(radius) & (text != "").to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InvalidInput(
+            f"row {row + 1}: where_prec {codes.iloc[row]!r} is not a UCDP code; allowed: {sorted(WHERE_PREC_RADIUS_M)}"
+        )
+    return radius
+
+
+def _merge_radius(explicit: np.ndarray | None, from_code: np.ndarray) -> np.ndarray:
+    """``precision_m`` wins where given; ``where_prec`` fills the rest; neither -> 0 m."""
+    merged = from_code if explicit is None else np.where(np.isnan(explicit), from_code, explicit)
+    return np.nan_to_num(merged, nan=0.0)
+
+
+def _check_radius(radius: np.ndarray) -> None:
+    radius[np.isnan(radius)] = 0.0
+    bad = ~np.isfinite(radius) | (radius < 0) | (radius > 1_000_000)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InvalidInput(f"point {row}: precision_m must be between 0 and 1,000,000 m, got {radius[row]}")
+
+
+def _radius_from_properties(props: list[dict[str, Any]]) -> np.ndarray | None:
+    if not any("precision_m" in p or "where_prec" in p for p in props):
+        return None
+    explicit = np.array([_number(p.get("precision_m"), i, "precision_m") for i, p in enumerate(props)])
+    codes = pd.Series(["" if p.get("where_prec") is None else str(p["where_prec"]) for p in props], dtype=str)
+    radius = _merge_radius(explicit, _where_prec_radius(codes))
+    _check_radius(radius)
+    return radius
+
+
+def _number(value: Any, position: int, name: str) -> float:
+    if value is None:
+        return np.nan
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(f"feature {position}: {name} must be a number, got {value!r}")
+    return float(value)
+
+
+def _feature_list(obj: Any) -> list[dict[str, Any]]:
+    if not isinstance(obj, dict):
+        raise InvalidInput(f"expected a GeoJSON object, got a JSON {type(obj).__name__}")
+    kind = obj.get("type")
+    if kind == "FeatureCollection":
+        features = obj.get("features")
+        if not isinstance(features, list):
+            raise InvalidInput("FeatureCollection has no 'features' array")
+        for position, feature in enumerate(features):
+            if not isinstance(feature, dict) or feature.get("type") != "Feature":
+                raise InvalidInput(f"features[{position}] is not a GeoJSON Feature")
+        return features
+    if kind == "Feature":
+        return [obj]
+    if kind == "MultiPoint":
+        return [{"type": "Feature", "geometry": {"type": "Point", "coordinates": c}} for c in _list(obj, "MultiPoint")]
+    if kind in _GEOMETRY_TYPES:
+        return [{"type": "Feature", "geometry": obj}]
+    raise InvalidInput(f"unknown GeoJSON type {kind!r}; expected a geometry, a Feature or a FeatureCollection")
+
+
+def _list(obj: dict[str, Any], kind: str) -> list[Any]:
+    coords = obj.get("coordinates")
+    if not isinstance(coords, list):
+        raise InvalidInput(f"{kind} has no 'coordinates' array")
+    return coords
+
+
+def _properties(feature: dict[str, Any], position: int) -> dict[str, Any]:
+    props = feature.get("properties")
+    if props is None:
+        return {}
+    if not isinstance(props, dict):
+        raise InvalidInput(f"feature {position}: 'properties' must be an object or null")
+    return props
+
+
+def _type_of(geometry: Any) -> str:
+    return repr(geometry.get("type")) if isinstance(geometry, dict) else "no geometry"
+
+
+def _xy(coords: Any, position: int) -> tuple[float, float]:
+    if (
+        not isinstance(coords, list)
+        or len(coords) < 2
+        or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords[:2])
+    ):
+        raise InvalidInput(f"feature {position}: Point coordinates must be [x, y] numbers, got {str(coords)[:60]}")
+    return float(coords[0]), float(coords[1])
+
+
+def _geometry(geometry: Any, position: int) -> BaseGeometry:
+    if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
+        raise InvalidInput(f"feature {position}: geometry must be a GeoJSON geometry, got {_type_of(geometry)}")
+    try:
+        geom = shape(geometry)
+    except Exception as exc:  # noqa: BLE001 - shapely raises many kinds for malformed coordinates
+        raise InvalidInput(f"feature {position}: malformed {geometry['type']} coordinates ({exc})") from None
+    if geom.is_empty:
+        raise InvalidInput(f"feature {position}: empty geometry")
+    return geom
+
+
+def _declared_crs(obj: Any) -> Transformer | None:
+    """Transformer from the object's declared ``crs`` to CRS84, or None for CRS84 / no declaration."""
+    crs = obj.get("crs") if isinstance(obj, dict) else None
+    if crs is None:
+        return None
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) and crs.get("type") == "name" else None
+    if not isinstance(name, str):
+        raise InvalidCRS('crs must be {"type": "name", "properties": {"name": "EPSG:<code>"}}')
+    if name in _CRS84_NAMES:
+        return None
+    try:
+        declared = CRS.from_user_input(name)
+    except CRSError:
+        raise InvalidCRS(f"unknown crs {name!r}; use an EPSG code such as 'EPSG:32638' or OGC:CRS84") from None
+    return Transformer.from_crs(declared, "OGC:CRS84")
+
+
+def _transform_xy(x: np.ndarray, y: np.ndarray, obj: Any) -> tuple[np.ndarray, np.ndarray]:
+    transformer = _declared_crs(obj)
+    if transformer is None:
+        return x, y
+    lon, lat = transformer.transform(x, y, errcheck=False)
+    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+
+
+def _to_crs84(geoms: np.ndarray, obj: Any) -> np.ndarray:
+    transformer = _declared_crs(obj)
+    if transformer is not None:
+        geoms = shapely.transform(
+            geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1], errcheck=False))
+        )
+    coords = shapely.get_coordinates(geoms)
+    bad = ~np.isfinite(coords).all(axis=1) | (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
+    if bad.any():
+        where = "after transformation from the declared crs" if transformer else "for CRS84 (lon, lat)"
+        raise InvalidCRS(f"coordinate {coords[bad][0].tolist()} is out of range {where}; declare the crs you use")
+    return geoms
+
+
+def _check_lonlat(lon: np.ndarray, lat: np.ndarray, ids: Sequence[Any]) -> None:
+    bad = ~(np.isfinite(lon) & np.isfinite(lat)) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidCRS(f"point {ids[i]!r}: ({lon[i]}, {lat[i]}) is not a longitude/latitude in range")
+
+
+def _validated(geoms: np.ndarray, ids: list[Any], repair: bool) -> np.ndarray:
+    valid = shapely.is_valid(geoms)
+    if valid.all():
+        return geoms
+    if not repair:
+        i = int(np.flatnonzero(~valid)[0])
+        raise InvalidGeometry(
+            repr(ids[i]) if not isinstance(ids[i], int) else str(ids[i]), shapely.is_valid_reason(geoms[i])
+        )
+    out = geoms.copy()
+    out[~valid] = shapely.make_valid(geoms[~valid])
+    return out

@@ -1,0 +1,53 @@
+"""Size limits of analysis input, checked before any expensive work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.analysis.errors import LimitExceeded
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much input one analysis may take.
+
+    Examples
+    --------
+    >>> Limits(max_features=2).check_features(2)
+    >>> Limits(max_features=2).check_features(3)
+    Traceback (most recent call last):
+    ...
+    app.analysis.errors.LimitExceeded: too many input features: 3 > limit 2
+
+    """
+
+    max_upload_bytes: int = 64 * 1024 * 1024
+    max_features: int = 1000
+    max_vertices: int = 200_000
+    max_rows: int = 1_000_000
+    max_raster_cells: int = 50_000_000
+
+    def check_bytes(self, size: int) -> None:
+        """Raise :class:`LimitExceeded` if a body of ``size`` bytes is too large."""
+        if size > self.max_upload_bytes:
+            raise LimitExceeded("bytes in the request body", size, self.max_upload_bytes)
+
+    def check_features(self, count: int) -> None:
+        """Raise :class:`LimitExceeded` if there are too many input features."""
+        if count > self.max_features:
+            raise LimitExceeded("input features", count, self.max_features)
+
+    def check_vertices(self, count: int) -> None:
+        """Raise :class:`LimitExceeded` if the input geometries have too many vertices."""
+        if count > self.max_vertices:
+            raise LimitExceeded("vertices in the input geometries", count, self.max_vertices)
+
+    def check_rows(self, count: int) -> None:
+        """Raise :class:`LimitExceeded` if there are too many points to classify."""
+        if count > self.max_rows:
+            raise LimitExceeded("points (rows)", count, self.max_rows)
+
+    def check_raster_cells(self, count: int) -> None:
+        """Raise :class:`LimitExceeded` if a zonal sum would read too many raster cells."""
+        if count > self.max_raster_cells:
+            raise LimitExceeded("raster cells under one polygon", count, self.max_raster_cells)
