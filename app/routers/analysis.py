@@ -1,0 +1,209 @@
+"""HTTP edge of the analysis: ``/analysis/overlap``, ``/analysis/classify``, ``/analysis/zones/{layer}/summary``.
+
+Reads the :class:`~app.analysis.zones.ZoneIndex` from ``app.state.zone_index``, the settings from
+``app.state.analysis_settings`` (default: :class:`~app.analysis.settings.AnalysisSettings` from the environment)
+and an optional :class:`~app.analysis.summary.EventCounter` from ``app.state.event_counter``. Domain errors
+become JSON errors through :data:`ERROR_STATUS` (install with :func:`add_error_handlers`).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from app.analysis import service
+from app.analysis.errors import (
+    AnalysisError,
+    InvalidInput,
+    InvalidParameter,
+    LimitExceeded,
+    MalformedInput,
+    UnknownLayer,
+    UnsupportedMediaType,
+)
+from app.analysis.output import OutputFormat
+from app.analysis.population import PopulationRaster, open_population_raster
+from app.analysis.settings import AnalysisSettings
+from app.analysis.summary import EventCounter
+from app.analysis.zones import ZoneIndex
+from app.responses import CSVResponse, GeoJSONResponse, JSONResponse
+
+router = APIRouter(prefix="/analysis", tags=["Analysis"])
+
+#: Domain error class -> HTTP status; the most specific class listed wins.
+ERROR_STATUS: dict[type[AnalysisError], int] = {
+    UnknownLayer: 404,
+    MalformedInput: 400,
+    InvalidParameter: 400,
+    LimitExceeded: 413,
+    UnsupportedMediaType: 415,
+    InvalidInput: 422,
+    AnalysisError: 400,
+}
+
+
+def status_for(exc: AnalysisError) -> int:
+    """The status of the nearest class of ``exc`` in :data:`ERROR_STATUS`."""
+    return next(ERROR_STATUS[cls] for cls in type(exc).__mro__ if cls in ERROR_STATUS)
+
+
+async def analysis_error_handler(request: Request, exc: Exception) -> Response:
+    """``{"code": <error class>, "description": <message>}`` with the mapped status."""
+    assert isinstance(exc, AnalysisError)
+    return JSONResponse({"code": type(exc).__name__, "description": str(exc)}, status_code=status_for(exc))
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Map analysis errors to JSON responses on ``app``."""
+    app.add_exception_handler(AnalysisError, analysis_error_handler)
+
+
+@functools.cache
+def _environment_settings() -> AnalysisSettings:
+    return AnalysisSettings(**{})  # keyword-free call reads the environment (mypy lacks the pydantic plugin)
+
+
+def get_settings(request: Request) -> AnalysisSettings:
+    """The app's analysis settings (``app.state.analysis_settings``), else read once from the environment."""
+    return getattr(request.app.state, "analysis_settings", None) or _environment_settings()
+
+
+def get_zone_index(request: Request) -> ZoneIndex:
+    """The zone index loaded in the lifespan."""
+    return request.app.state.zone_index
+
+
+def get_population(settings: Annotated[AnalysisSettings, Depends(get_settings)]) -> PopulationRaster | None:
+    """The configured population raster, or None when the file is missing."""
+    return open_population_raster(settings.population_raster_path, settings.limits)
+
+
+def get_event_counter(request: Request) -> EventCounter | None:
+    """The event counter (``app.state.event_counter``), or None."""
+    return getattr(request.app.state, "event_counter", None)
+
+
+def allow_parameters(*names: str) -> Any:
+    """A dependency that rejects query parameters other than ``names``."""
+
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - set(names))
+        if unknown:
+            raise InvalidParameter(unknown[0], f"unknown query parameter; allowed: {', '.join(names) or 'none'}")
+
+    return Depends(check)
+
+
+async def read_body(request: Request, settings: Annotated[AnalysisSettings, Depends(get_settings)]) -> bytes:
+    """The request body, refused with 413 as soon as it passes ``max_upload_bytes``."""
+    limits = settings.limits
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit():
+        limits.check_bytes(int(declared))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        limits.check_bytes(size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _layer_list(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+@dataclass
+class OverlapParams:
+    """Query parameters of ``POST /analysis/overlap``."""
+
+    layers: Annotated[str | None, Query(description="Comma-separated zone layer ids; default all.")] = None
+    repair: Annotated[bool, Query(description="Repair invalid geometries with make_valid instead of 422.")] = False
+    pieces: Annotated[bool, Query(description="Also return the intersection pieces as GeoJSON.")] = False
+
+
+@router.post(
+    "/overlap",
+    summary="Overlap of areas with the zones",
+    description="Body: a GeoJSON geometry, Feature or FeatureCollection of polygons (CRS84, or a declared `crs`). "
+    "For each input feature and each zone: intersection area (km2, EPSG:6933), share of the input, share of the "
+    "zone and estimated population.",
+    dependencies=[allow_parameters("layers", "repair", "pieces")],
+)
+async def overlap_route(
+    params: Annotated[OverlapParams, Depends()],
+    body: Annotated[bytes, Depends(read_body)],
+    index: Annotated[ZoneIndex, Depends(get_zone_index)],
+    settings: Annotated[AnalysisSettings, Depends(get_settings)],
+    population: Annotated[PopulationRaster | None, Depends(get_population)],
+) -> JSONResponse:
+    """Run :func:`app.analysis.service.run_overlap` off the event loop."""
+    result = await run_in_threadpool(
+        service.run_overlap,
+        index,
+        body,
+        settings.limits,
+        layers=_layer_list(params.layers),
+        repair=params.repair,
+        include_pieces=params.pieces,
+        population=population,
+    )
+    return JSONResponse(result)
+
+
+@dataclass
+class ClassifyParams:
+    """Query parameters of ``POST /analysis/classify``."""
+
+    layers: Annotated[str | None, Query(description="Comma-separated zone layer ids; default all.")] = None
+    format: Annotated[OutputFormat, Query(description="Output: geojson (default), json or csv.")] = OutputFormat.GEOJSON
+
+
+@router.post(
+    "/classify",
+    summary="Classify points by zone",
+    description="Body: GeoJSON Point features, or CSV (Content-Type text/csv) with latitude/longitude columns and "
+    "optional id, precision_m (metres) or where_prec (UCDP code: 1 -> 0 m, 2 -> 25 km, 3 -> 50 km, 4 -> 150 km, "
+    "5 -> 50 km, 6/7 -> 300 km). Each point comes back with zones, membership (inside / possibly inside), "
+    "iran_border_km, line_of_contact_km and nearest_place.",
+    dependencies=[allow_parameters("layers", "format")],
+)
+async def classify_route(
+    request: Request,
+    params: Annotated[ClassifyParams, Depends()],
+    body: Annotated[bytes, Depends(read_body)],
+    index: Annotated[ZoneIndex, Depends(get_zone_index)],
+    settings: Annotated[AnalysisSettings, Depends(get_settings)],
+) -> Response:
+    """Read the points, then run :func:`app.analysis.service.run_classify` off the event loop."""
+    media_type = request.headers.get("content-type", "application/json")
+    points = await run_in_threadpool(service.read_points, body, media_type, settings.limits)
+    result = await run_in_threadpool(service.run_classify, index, points, params.format, _layer_list(params.layers))
+    if params.format is OutputFormat.CSV:
+        return CSVResponse(result)
+    return (GeoJSONResponse if params.format is OutputFormat.GEOJSON else JSONResponse)(result)
+
+
+@router.get(
+    "/zones/{layer}/summary",
+    summary="Per-zone summary of a layer",
+    description="Area, population estimate and reported events by type (between start and end) for each zone.",
+    dependencies=[allow_parameters("start", "end")],
+)
+async def summary_route(
+    layer: Annotated[str, Path(description="A zone layer id, e.g. seven-districts.")],
+    index: Annotated[ZoneIndex, Depends(get_zone_index)],
+    population: Annotated[PopulationRaster | None, Depends(get_population)],
+    counter: Annotated[EventCounter | None, Depends(get_event_counter)],
+    start: Annotated[date | None, Query(description="First day of the period (ISO date).")] = None,
+    end: Annotated[date | None, Query(description="Last day of the period (ISO date).")] = None,
+) -> JSONResponse:
+    """Run :func:`app.analysis.service.run_summary` off the event loop."""
+    index.layer(layer)
+    result = await run_in_threadpool(service.run_summary, index, layer, population, counter, start, end)
+    return JSONResponse(result)
