@@ -136,7 +136,7 @@ def _controls(view: MapView, manifest: Mapping, settings: MapSettings, title: st
     full_link = None
     if options.embed and options.full_map_url:
         full_link = f"{options.full_map_url}?{urlencode(view.query())}"
-    controls: list[Any] = []
+    controls: list[Any] = [el.Fullscreen(), el.MeasureControl()]
     if view.title or not options.embed:
         controls.append(el.Title(title=title, embed=options.embed, link=full_link))
     controls += [
@@ -145,8 +145,6 @@ def _controls(view: MapView, manifest: Mapping, settings: MapSettings, title: st
         ),
         el.FilterControl(),
         el.Legend(layers=_legend_entries(manifest), events=EVENTS in view.layers),
-        el.Fullscreen(),
-        el.MeasureControl(),
     ]
     tiles = {"url": settings.tile_url, "maxZoom": settings.tile_max_zoom} if view.basemap == "osm" else None
     outline = "nagorno-karabakh" if "nagorno-karabakh" in manifest.get("layers", {}) else None

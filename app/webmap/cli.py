@@ -33,7 +33,7 @@ def render(
     height: Annotated[int, typer.Option(help="Height in pixels.")] = 800,
 ) -> None:
     """Write the PNG to ``--out`` and print its alt text."""
-    folder = data_dir or GeodataSettings().data_dir
+    folder = data_dir or GeodataSettings.model_validate({}).data_dir
     try:
         manifest = read_manifest(folder)
         params = {"lat": lat, "lon": lon, "zoom": zoom, "datetime": datetime, "layers": layers, "title": title}

@@ -61,6 +61,7 @@ class ConflictMap(folium.Map):
         """
         {% macro header(this, kwargs) %}
             <meta name="viewport" content="width=device-width, initial-scale=1" />
+            <link rel="icon" href="data:," />
         {% endmacro %}
         {% macro html(this, kwargs) %}
             <div class="folium-map" id={{ this.get_name()|tojson }}></div>

@@ -277,6 +277,15 @@ def make_app(data_dir: Path, events: list[dict[str, Any]], settings: MapSettings
         body["numberReturned"] = len(body["features"])
         return Response(json.dumps(body), media_type="application/geo+json")
 
+    @app.get("/test-host")
+    def host(request: Request) -> Response:
+        # A journalist's page on another origin (open it as http://localhost:<port>) framing the embed.
+        src = f"http://127.0.0.1:{request.url.port}/embed?title=Small&dark=true"
+        html = (
+            f'<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="{src}" width="320" height="240"></iframe>'
+        )
+        return Response(html, media_type="text/html")
+
     @app.get("/tiles/{z}/{x}/{y}.png")
     def tiles(z: int, x: int, y: int) -> Response:
         return Response(tile, media_type="image/png")

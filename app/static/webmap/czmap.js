@@ -204,11 +204,11 @@
         .catch(function (err) { if (err.name !== 'AbortError') { ctx.setStatus('Could not load ' + opts.title + '.'); } });
     }
 
-    ctx.layerControl.addOverlay(layer, escapeHtml(opts.title));
-    if (ctx.visible(opts.id)) { layer.addTo(map); }
+    layer.on('add', load);
     map.on('zoomend', function () { if (map.hasLayer(layer)) { load(); } });
     map.on('czmap:datetime', function () { if (map.hasLayer(layer)) { load(); } });
-    layer.on('add', load);
+    ctx.layerControl.addOverlay(layer, escapeHtml(opts.title));
+    if (ctx.visible(opts.id)) { layer.addTo(map); }
     return layer;
   };
 
@@ -411,9 +411,9 @@
 
     ctx.layerControl.addOverlay(cluster, escapeHtml(opts.title));
     ctx.layerControl.addOverlay(highlight, escapeHtml('Location uncertainty of the selected event'));
-    if (ctx.visible('events')) { cluster.addTo(map); }
     ctx.events = cluster;
     cluster.on('add', load);
+    if (ctx.visible('events')) { cluster.addTo(map); }
     map.on('moveend', load);
     map.on('czmap:datetime', function () { loaded = null; load(); });
     map.on('czmap:filters', function () { report({ truncated: false }, redraw()); });
