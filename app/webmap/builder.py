@@ -136,7 +136,8 @@ def _controls(view: MapView, manifest: Mapping, settings: MapSettings, title: st
     full_link = None
     if options.embed and options.full_map_url:
         full_link = f"{options.full_map_url}?{urlencode(view.query())}"
-    controls: list[Any] = [el.Fullscreen(), el.MeasureControl()]
+    tools: list[Any] = [el.Fullscreen(), el.MeasureControl()]
+    controls: list[Any] = [] if options.embed else list(tools)
     if view.title or not options.embed:
         controls.append(el.Title(title=title, embed=options.embed, link=full_link))
     controls += [
@@ -146,6 +147,7 @@ def _controls(view: MapView, manifest: Mapping, settings: MapSettings, title: st
         el.FilterControl(),
         el.Legend(layers=_legend_entries(manifest), events=EVENTS in view.layers),
     ]
+    controls += tools if options.embed else []
     tiles = {"url": settings.tile_url, "maxZoom": settings.tile_max_zoom} if view.basemap == "osm" else None
     outline = "nagorno-karabakh" if "nagorno-karabakh" in manifest.get("layers", {}) else None
     controls.append(el.MiniMap(tiles=tiles, outlineUrl=collection_url(settings, outline) if outline else None))

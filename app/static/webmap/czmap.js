@@ -426,8 +426,30 @@
     return new Ctl({ position: position });
   }
 
+  var ICONS = {
+    fullscreen: 'M3 9V3h6M15 3h6v6M21 15v6h-6M9 21H3v-6',
+    measure: 'M3 17L17 3l4 4L7 21zM7 13l2 2M10 10l2 2M13 7l2 2'
+  };
+
+  function icon(name) {
+    var ns = 'http://www.w3.org/2000/svg';
+    var svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('width', '18');
+    svg.setAttribute('height', '18');
+    svg.setAttribute('aria-hidden', 'true');
+    var path = document.createElementNS(ns, 'path');
+    path.setAttribute('d', ICONS[name]);
+    path.setAttribute('fill', 'none');
+    path.setAttribute('stroke', 'currentColor');
+    path.setAttribute('stroke-width', '2');
+    svg.appendChild(path);
+    return svg;
+  }
+
   function button(text, label, onClick) {
-    var b = el('button', { type: 'button', 'class': 'czmap-button', 'aria-label': label, title: label }, text);
+    var b = el('button', { type: 'button', 'class': 'czmap-button', 'aria-label': label, title: label });
+    if (ICONS[text]) { b.appendChild(icon(text)); } else { b.textContent = text; }
     L.DomEvent.on(b, 'click', function (e) { L.DomEvent.preventDefault(e); onClick(b); });
     return b;
   }
@@ -542,8 +564,8 @@
 
   czmap.fullscreen = function (ctx) {
     return control('topleft', function () {
-      var box = el('div', { 'class': 'leaflet-bar czmap-bar' });
-      box.appendChild(button('⛶', 'Toggle full screen', function (b) {
+      var box = el('div', { 'class': 'leaflet-bar czmap-bar czmap-fullscreen' });
+      box.appendChild(button('fullscreen', 'Toggle full screen', function (b) {
         var container = ctx.map.getContainer();
         if (document.fullscreenElement) {
           document.exitFullscreen();
@@ -588,7 +610,7 @@
     }
     return control('topleft', function () {
       var box = el('div', { 'class': 'leaflet-bar czmap-bar czmap-measure' });
-      var b = button('📏', 'Measure distance: start or stop', toggle);
+      var b = button('measure', 'Measure distance: start or stop', toggle);
       b.setAttribute('aria-pressed', 'false');
       box.appendChild(b);
       box.appendChild(output);
