@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -24,6 +25,7 @@ from app.webmap.sources import MapData
 from app.webmap.view import EVENTS, MapView
 
 MIN_SIZE, MAX_SIZE = 200, 3000
+HEADER_PX, FOOTER_PX = 50, 40
 WEB_MERCATOR_M_PER_PX_Z0 = 156_543.033_928_041
 #: Marker shape per event type family (as the web map's symbols) and fill per verification (Okabe-Ito).
 TYPE_MARKERS = {"battle": "D", "explosion": "s", "civilians": "^", "strategic": "P", "other": "o"}
@@ -118,16 +120,19 @@ def render_png(view: MapView, manifest: Mapping, data: MapData, *, width: int = 
 
     """
     events = view_events(view, data, width, height)
-    x0, y0, x1, y1 = view_bounds(view, width, height)
+    map_px = height - HEADER_PX - FOOTER_PX
+    x0, y0, x1, y1 = view_bounds(view, width, map_px)
     fig = Figure(figsize=(width / 100, height / 100), dpi=100)
-    fig.subplots_adjust(left=0, right=1, bottom=0.07, top=0.93)
-    ax = fig.add_subplot()
+    ax = fig.add_axes((0.0, FOOTER_PX / height, 1.0, map_px / height))
     ax.set_facecolor("#1b1b1b" if view.dark else "#f4f1ea")
     handles = _draw_zones(ax, view, manifest, data) + _draw_events(ax, events)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
+    ax.set_aspect("equal", adjustable="box")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     _decorate(fig, ax, view, manifest, handles, len(events))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, facecolor=fig.get_facecolor())
@@ -218,20 +223,14 @@ def _draw_events(ax: Axes, events: gpd.GeoDataFrame) -> list:
 
 
 def _decorate(fig: Figure, ax: Axes, view: MapView, manifest: Mapping, handles: list, count: int) -> None:
-    text_colour = "#eeeeee" if view.dark else "#111111"
+    width, height = fig.get_size_inches() * fig.dpi
+    colour = "#eeeeee" if view.dark else "#111111"
     fig.set_facecolor("#111111" if view.dark else "#ffffff")
-    title = view.title or DEFAULT_TITLE
-    fig.text(0.01, 0.965, title, fontsize=13, weight="bold", color=text_colour, va="center")
-    fig.text(
-        0.99,
-        0.965,
-        f"{count:,} reported events {date_phrase(view.start, view.end)}",
-        fontsize=10,
-        ha="right",
-        va="center",
-        color=text_colour,
-    )
+    fig.text(8 / width, 1 - 6 / height, view.title or DEFAULT_TITLE, fontsize=13, weight="bold", color=colour, va="top")
+    when = f"{count:,} reported events {date_phrase(view.start, view.end)}"
+    fig.text(8 / width, 1 - 30 / height, when, fontsize=10, color=colour, va="top")
     credits = "Zones: " + attribution_text(manifest) + " Events: see each event's sources. Basemap: none."
-    fig.text(0.01, 0.035, credits, fontsize=6.5, color=text_colour, va="center", wrap=True)
+    wrapped = "\n".join(textwrap.wrap(credits, width=max(40, int(width / 4.4)))[:4])
+    fig.text(8 / width, (FOOTER_PX - 3) / height, wrapped, fontsize=6, color=colour, va="top", linespacing=1.2)
     if handles:
         ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.9)
