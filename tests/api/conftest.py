@@ -1,0 +1,122 @@
+"""Fixtures of the API tests: apps over the real built layers and over a tiny layer made here, a live server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from ogc_models import HOSTILE
+from shapely.geometry import LineString, Point, Polygon
+
+from app.collections.base import CollectionMeta, Licence, TimeInterval
+from app.collections.layers import LayerCollection
+from app.main import create_app
+from app.settings import ServiceSettings
+
+
+@pytest.fixture(scope="session")
+def built_settings(built_data_dir: Path) -> ServiceSettings:
+    return ServiceSettings(data_dir=built_data_dir, basemap_url=None)
+
+
+@pytest.fixture(scope="module")
+def client(built_settings: ServiceSettings) -> Iterator[TestClient]:
+    with TestClient(create_app(built_settings)) as test_client:
+        yield test_client
+
+
+def tiny_frame() -> gpd.GeoDataFrame:
+    """Five features with known attributes, validity and geometry (a hostile name among them)."""
+    return gpd.GeoDataFrame(
+        {
+            "id": ["a", "b", "c", "d", "e"],
+            "name": ["Shusha", "Hadrut", "Lachin", HOSTILE, "Aghdam"],
+            "population": [4064, 2900, 0, 15, 28031],
+            "kind": ["town", "town", "town", "village", None],
+            "valid_from": ["1994-05-12", "2020-10-01", None, None, "1994-05-12"],
+            "valid_to": ["2020-11-08", None, "2020-11-10", None, "2020-11-20"],
+        },
+        geometry=[
+            Point(46.75, 39.76),
+            Point(46.94, 39.52),
+            LineString([(46.5, 39.5), (46.6, 39.6)]),
+            Polygon([(47.0, 40.0), (47.2, 40.0), (47.2, 40.2), (47.0, 40.2)]),
+            Point(46.93, 39.99),
+        ],
+        crs="EPSG:4326",
+    )
+
+
+def tiny_collection(collection_id: str = "tiny", title: str = "Tiny layer") -> LayerCollection:
+    frame = tiny_frame()
+    meta = CollectionMeta(
+        id=collection_id,
+        title=title,
+        description=f"Made in a fixture. {HOSTILE}",
+        version="0123456789abcdef",
+        bbox=tuple(float(v) for v in frame.total_bounds),  # type: ignore[arg-type]
+        geometry_type="Geometry",
+        licence=Licence("CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/"),
+        attribution=f"Fixture authors {HOSTILE}",
+        temporal=TimeInterval(None, None),
+    )
+    simplified = frame.copy()
+    simplified["geometry"] = frame.geometry.simplify(0.05)
+    return LayerCollection(meta, frame, {8: simplified})
+
+
+@pytest.fixture()
+def tiny_client(tmp_path: Path) -> Iterator[TestClient]:
+    @contextmanager
+    def provider(settings: ServiceSettings) -> Iterator[list[LayerCollection]]:
+        yield [tiny_collection()]
+
+    settings = ServiceSettings(data_dir=tmp_path, cache_max_age=60)
+    with TestClient(create_app(settings, providers=[provider])) as test_client:
+        yield test_client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def live_server(built_settings: ServiceSettings) -> Iterator[str]:
+    """``czmap serve`` as a real process on a free port (GDAL holds the GIL, so not a thread); yields its URL."""
+    port = free_port()
+    env = {**os.environ, "CZMAP_DATA_DIR": str(built_settings.data_dir), "CZMAP_BASEMAP_URL": ""}
+    command = [str(Path(sys.executable).with_name("czmap")), "serve", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            pytest.fail(f"czmap serve exited with {process.returncode}: {stderr[-2000:]}")
+        try:
+            if httpx.get(f"{url}/conformance", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail("czmap serve did not start within 60 s")
