@@ -114,6 +114,7 @@ def _classify_chunk(
     needs_metric = distances or (radius is not None and bool((radius > 0).any()))
     mx, my = metric_xy(lon, lat) if needs_metric and lon.size else (np.empty(0), np.empty(0))
     contains, membership = {}, {}
+    fuzzy = _Fuzzy.of(mx, my, radius)
     for layer in layers:
         inside = (
             np.stack([grid.contains(lon, lat) for grid in layer.grids])
@@ -121,31 +122,43 @@ def _classify_chunk(
             else np.zeros((len(layer.zones), 0), bool)
         )
         contains[layer.id] = inside
-        membership[layer.id] = _membership(layer, inside, mx, my, radius)
+        membership[layer.id] = _membership(layer, inside, fuzzy)
     result = Classification(layers, contains, membership, None, None, None, None)
     if distances:
         _add_distances(index, result, mx, my)
     return result
 
 
-def _membership(
-    layer: ZoneLayer, inside: np.ndarray, mx: np.ndarray, my: np.ndarray, radius: np.ndarray | None
-) -> np.ndarray:
+@dataclass
+class _Fuzzy:
+    """The points of a chunk with a precision radius, in metres, with their shapely points made once."""
+
+    idx: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    r: np.ndarray
+    points: np.ndarray
+
+    @classmethod
+    def of(cls, mx: np.ndarray, my: np.ndarray, radius: np.ndarray | None) -> _Fuzzy | None:
+        if radius is None or not (radius > 0).any():
+            return None
+        idx = np.flatnonzero(radius > 0)
+        x, y = mx[idx], my[idx]
+        return cls(idx, x, y, radius[idx], shapely.points(x, y))
+
+
+def _membership(layer: ZoneLayer, inside: np.ndarray, fuzzy: _Fuzzy | None) -> np.ndarray:
     state = np.where(inside, Membership.INSIDE, Membership.OUTSIDE).astype(np.uint8)
-    if radius is None:
-        return state
-    fuzzy = np.flatnonzero(radius > 0)
-    if not fuzzy.size:
+    if fuzzy is None:
         return state
     for z, boundary in enumerate(layer.boundaries_metric):
         w, s, e, n = shapely.bounds(boundary)
-        r = radius[fuzzy]
-        near_box = (mx[fuzzy] >= w - r) & (mx[fuzzy] <= e + r) & (my[fuzzy] >= s - r) & (my[fuzzy] <= n + r)
-        candidates = fuzzy[near_box]
-        if candidates.size:
-            pts = shapely.points(mx[candidates], my[candidates])
-            near = shapely.dwithin(boundary, pts, radius[candidates])
-            state[z, candidates[near]] = Membership.POSSIBLY_INSIDE
+        r = fuzzy.r
+        near_box = np.flatnonzero((fuzzy.x >= w - r) & (fuzzy.x <= e + r) & (fuzzy.y >= s - r) & (fuzzy.y <= n + r))
+        if near_box.size:
+            near = shapely.dwithin(boundary, fuzzy.points[near_box], r[near_box])
+            state[z, fuzzy.idx[near_box[near]]] = Membership.POSSIBLY_INSIDE
     return state
 
 
