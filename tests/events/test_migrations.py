@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from app.events.errors import SchemaError
 from app.events.service import EventService
-from app.events.store.base import EventStore, load_migrations, pending_migrations
+from app.events.store.base import EventQuery, EventStore, load_migrations, pending_migrations
 
 V1_INSERT = (
     "INSERT INTO events (id, date_start, date_end, date_precision, lon, lat, location_precision, event_type, "
@@ -39,7 +40,7 @@ def open_fresh(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
 def test_both_backends_have_the_same_numbered_migrations():
     for backend in ("sqlite", "postgis"):
         migrations = load_migrations(backend)
-        assert [m.version for m in migrations] == [1, 2]
+        assert [m.version for m in migrations] == [1, 2, 3]
     assert [m.name for m in load_migrations("sqlite")] == [m.name for m in load_migrations("postgis")]
 
 
@@ -52,7 +53,7 @@ def test_fresh_database_is_migrated_to_the_latest(open_fresh):
 def test_reopening_applies_nothing_twice(open_fresh):
     open_fresh().close()
     with open_fresh() as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
 
 
 def test_upgrade_from_version_1_keeps_the_data(open_fresh, zones, admin):
@@ -61,10 +62,12 @@ def test_upgrade_from_version_1_keeps_the_data(open_fresh, zones, admin):
         with old._cursor(write=True) as cur:  # type: ignore[attr-defined]
             cur.execute(V1_INSERT.format(marks=", ".join([old.dialect.placeholder] * len(V1_ROW))), _row(old))  # type: ignore[attr-defined]
     with open_fresh() as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
         service = EventService(store, zones)
         event = service.get("old-1")
         assert (event.created_by, event.source_record, event.actors) == ("legacy", None, ["A"])
+        found = service.query(EventQuery(bbox=(46.7, 39.8, 46.8, 39.9), datetime=(date(2020, 10, 4), None)))
+        assert [f["id"] for f in found[0]] == ["old-1"]  # the rebuilt spatial-temporal index holds the old row
         service.update(admin, "old-1", {"notes": "after upgrade"})
         assert [e.action for e in service.audit("old-1")] == ["update"]
 
@@ -85,6 +88,6 @@ def test_a_newer_database_is_refused(open_fresh):
 
 
 def test_pending_migrations_from_each_version():
-    assert [m.version for m in pending_migrations("sqlite", 0, None)] == [1, 2]
-    assert [m.version for m in pending_migrations("sqlite", 1, None)] == [2]
-    assert pending_migrations("sqlite", 2, None) == []
+    assert [m.version for m in pending_migrations("sqlite", 0, None)] == [1, 2, 3]
+    assert [m.version for m in pending_migrations("sqlite", 1, None)] == [2, 3]
+    assert pending_migrations("sqlite", 3, None) == []

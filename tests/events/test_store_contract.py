@@ -315,3 +315,12 @@ def test_refresh_zones_recomputes_after_the_layers_change(grid, admin):
     assert grid.refresh_zones(admin) == 12
     assert grid.query(EventQuery(filters={"zones": "control-2020"}))[1] == 4  # 46.05 .. 46.2 (edge included)
     assert grid.refresh_zones(admin) == 0
+
+
+def test_bbox_with_datetime_uses_both_and_follows_updates(grid, admin, event_data):
+    grid.create(admin, event_data(50, lon=46.11, lat=39.5, date_start="2020-09-20", date_end="2020-10-02"))
+    query = EventQuery(bbox=(46.08, 39.4, 46.16, 39.6), datetime=(date(2020, 10, 2), date(2020, 10, 2)), limit=50)
+    assert ids(grid.query(query)) == ["test-0050", "test-0001"]  # the long event overlaps by its last day
+    grid.update(admin, "test-0050", {"date_end": "2020-10-01"})
+    grid.update(admin, "test-0001", {"date_start": "2020-10-03", "date_end": "2020-10-03"})
+    assert grid.query(query) == ([], 0)

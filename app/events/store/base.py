@@ -92,6 +92,8 @@ QUERYABLES: Mapping[str, Kind] = {
 #: Equality filters also accept ``zones``: a zone label ('<layer>:<feature>') or a whole layer id.
 FILTERABLE: frozenset[str] = frozenset(k for k, v in QUERYABLES.items() if v is not Kind.GEOMETRY) | {"zones"}
 MAX_OFFSET = 10_000_000
+#: A checked datetime interval: (start, end) dates, either open.
+DateInterval = tuple[date | None, date | None]
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,8 @@ class SqlDialect(ABC):
 
     placeholder: ClassVar[str]
     lock_clause: ClassVar[str] = ""
+    #: The column to join a page of keys back to its rows (SQLite's integer rowid; PostgreSQL's primary key).
+    row_key: ClassVar[str] = "id"
 
     @abstractmethod
     def bind_value(self, value: Any, kind: Kind | None) -> Any:
@@ -281,8 +285,8 @@ class SqlDialect(ABC):
         """SQL testing ``predicate(event point, geometry)``."""
 
     @abstractmethod
-    def bbox(self, box: tuple[float, float, float, float], params: Params) -> tuple[str, str]:
-        """``(join, condition)`` SQL selecting events in a box that does not cross the antimeridian."""
+    def bbox(self, box: tuple[float, float, float, float], interval: DateInterval, params: Params) -> tuple[str, str]:
+        """``(join, condition)`` selecting events in a box not crossing the antimeridian (``interval`` may help)."""
 
     @abstractmethod
     def zone_condition(self, zone: str, params: Params) -> str:
@@ -326,13 +330,27 @@ class SqlEventStore(EventStore):
         sql_from = f"FROM events e {joins} WHERE {where}"
         ph = self.dialect.placeholder
         columns = ", ".join(f"e.{c}" for c in COLUMNS)
-        with self._cursor(write=False) as cur:
-            cur.execute(
-                f"SELECT {columns} {sql_from} ORDER BY e.date_start, e.id LIMIT {ph} OFFSET {ph}",
-                [*params.values, query.limit, query.offset],
+        # With a bbox the matches are few: collect their keys through the spatial index first (a MATERIALIZED CTE
+        # stops the planner from walking the date index for ORDER BY ... LIMIT), sort and count them in one pass,
+        # then read the full rows of the page only. Without a bbox, the date index serves the order and a
+        # separate count(*) is cheaper than materialising every match.
+        windowed = query.bbox is not None
+        if windowed:
+            key = self.dialect.row_key
+            sql = (
+                f"WITH m AS MATERIALIZED (SELECT e.{key} AS k, e.date_start AS ds, e.id AS i {sql_from}), "
+                f"p AS (SELECT k, ds, i, count(*) OVER () AS n FROM m ORDER BY ds, i LIMIT {ph} OFFSET {ph}) "
+                f"SELECT {columns}, p.n FROM p JOIN events e ON e.{key} = p.k ORDER BY p.ds, p.i"
             )
+        else:
+            sql = f"SELECT {columns} {sql_from} ORDER BY e.date_start, e.id LIMIT {ph} OFFSET {ph}"
+        with self._cursor(write=False) as cur:
+            cur.execute(sql, [*params.values, query.limit, query.offset])
             rows = cur.fetchall()
-            if query.offset == 0 and len(rows) < query.limit:
+            if windowed and rows:
+                matched = int(rows[0][-1])
+                rows = [row[:-1] for row in rows]
+            elif query.offset == 0 and len(rows) < query.limit:
                 matched = len(rows)
             else:
                 cur.execute(f"SELECT count(*) {sql_from}", params.values)
@@ -442,28 +460,26 @@ class SqlEventStore(EventStore):
 
     def _where(self, query: EventQuery, params: Params) -> tuple[str, str]:
         joins, conditions = "", ["1 = 1"]
+        interval = _checked_interval(query.datetime)
         if query.bbox is not None:
-            joins, condition = self._bbox(_checked_bbox(query.bbox), params)
+            joins, condition = self._bbox(_checked_bbox(query.bbox), interval, params)
             conditions.append(condition)
-        if query.datetime is not None:
-            conditions.extend(self._datetime(query.datetime, params))
+        conditions.extend(self._datetime(interval, params))
         for name, value in query.filters.items():
             conditions.append(self._equality(name, value, params))
         if query.cql is not None:
             conditions.append(CqlTranslator(self.dialect, _columns()).translate(query.cql, params))
         return joins, " AND ".join(conditions)
 
-    def _bbox(self, box: tuple[float, float, float, float], params: Params) -> tuple[str, str]:
+    def _bbox(self, box: tuple[float, float, float, float], interval: DateInterval, params: Params) -> tuple[str, str]:
         west, south, east, north = box
         if west <= east:
-            return self.dialect.bbox(box, params)
+            return self.dialect.bbox(box, interval, params)
         halves = [shapely.box(west, south, 180, north), shapely.box(-180, south, east, north)]
         return "", "(" + " OR ".join(self.dialect.spatial("intersects", h, params) for h in halves) + ")"
 
-    def _datetime(self, interval: tuple[Any, Any], params: Params) -> list[str]:
-        start, end = (_as_date(v, "datetime") for v in interval)
-        if start is not None and end is not None and end < start:
-            raise ValidationError(f"datetime: the end {end} is before the start {start}")
+    def _datetime(self, interval: DateInterval, params: Params) -> list[str]:
+        start, end = interval
         bind = lambda v: params.bind(self.dialect.bind_value(v, Kind.DATE))  # noqa: E731
         found = []
         if start is not None:
@@ -512,6 +528,15 @@ def _checked_bbox(bbox: Sequence[float]) -> tuple[float, float, float, float]:
             f"bbox: ({west}, {south}, {east}, {north}) is not a CRS84 box (lon -180..180, lat -90..90, south <= north)"
         )
     return west, south, east, north
+
+
+def _checked_interval(interval: tuple[Any, Any] | None) -> DateInterval:
+    if interval is None:
+        return None, None
+    start, end = (_as_date(v, "datetime") for v in interval)
+    if start is not None and end is not None and end < start:
+        raise ValidationError(f"datetime: the end {end} is before the start {start}")
+    return start, end
 
 
 def _as_date(value: Any, name: str) -> date | None:

@@ -17,7 +17,15 @@ from psycopg_pool import ConnectionPool
 from shapely.geometry.base import BaseGeometry
 
 from app.events.cql import Kind, Params
-from app.events.store.base import JSON_COLUMNS, SqlDialect, SqlEventStore, escape_like, pending_migrations, utc_iso
+from app.events.store.base import (
+    JSON_COLUMNS,
+    DateInterval,
+    SqlDialect,
+    SqlEventStore,
+    escape_like,
+    pending_migrations,
+    utc_iso,
+)
 
 #: Arbitrary constant naming the advisory lock that serialises migrations.
 _MIGRATION_LOCK = 4_242_020
@@ -47,7 +55,7 @@ class PostgisDialect(SqlDialect):
         """A PostGIS predicate against a WKB literal (the GiST index serves it)."""
         return f"{_ST_NAMES[predicate]}(e.geom, ST_GeomFromWKB({params.bind(shapely.to_wkb(geometry))}, 4326))"
 
-    def bbox(self, box: tuple[float, float, float, float], params: Params) -> tuple[str, str]:
+    def bbox(self, box: tuple[float, float, float, float], interval: DateInterval, params: Params) -> tuple[str, str]:
         """``geom && envelope`` (index) and ``ST_Intersects`` for points on the edge."""
         corners = ", ".join(params.bind(float(v)) for v in box)
         return "", f"e.geom && ST_MakeEnvelope({corners}, 4326)"

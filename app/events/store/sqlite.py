@@ -25,6 +25,7 @@ from app.events.cql import Kind, Params
 from app.events.errors import SchemaError
 from app.events.store.base import (
     JSON_COLUMNS,
+    DateInterval,
     SqlDialect,
     SqlEventStore,
     escape_like,
@@ -34,12 +35,17 @@ from app.events.store.base import (
 )
 
 BUSY_TIMEOUT_S = 30.0
+#: Page cache per connection, and memory-mapped reads (shared by all connections through the OS page cache).
+CACHE_KIB = 32_768
+MMAP_BYTES = 1 << 30
+_EPOCH = date(1970, 1, 1)
 
 
 class SqliteDialect(SqlDialect):
     """SQLite: ``?`` placeholders, ISO text dates, JSON text, spatial predicates via a shapely function."""
 
     placeholder: ClassVar[str] = "?"
+    row_key: ClassVar[str] = "rid"
 
     def bind_value(self, value: Any, kind: Kind | None) -> Any:
         """Dates as ISO text, timestamps as UTC ISO text."""
@@ -64,12 +70,17 @@ class SqliteDialect(SqlDialect):
             f"AND cz_spatial({params.bind(predicate)}, e.lon, e.lat, {params.bind(wkb)}))"
         )
 
-    def bbox(self, box: tuple[float, float, float, float], params: Params) -> tuple[str, str]:
-        """Join the R*Tree (float32 boxes, rounded outward) and re-check the exact coordinates."""
+    def bbox(self, box: tuple[float, float, float, float], interval: DateInterval, params: Params) -> tuple[str, str]:
+        """Join the R*Tree on space and days (float32 boxes, rounded outward) and re-check exact coordinates."""
         west, south, east, north = box
         p = [params.bind(v) for v in (east, west, north, south)]
         join = f"JOIN events_rtree r ON r.id = e.rid AND r.minx <= {p[0]} AND r.maxx >= {p[1]} "
         join += f"AND r.miny <= {p[2]} AND r.maxy >= {p[3]}"
+        start, end = interval
+        if end is not None:
+            join += f" AND r.mint <= {params.bind(_epoch_day(end))}"
+        if start is not None:
+            join += f" AND r.maxt >= {params.bind(_epoch_day(start))}"
         q = [params.bind(v) for v in (west, east, south, north)]
         return join, f"e.lon BETWEEN {q[0]} AND {q[1]} AND e.lat BETWEEN {q[2]} AND {q[3]}"
 
@@ -89,6 +100,10 @@ class SqliteDialect(SqlDialect):
         if column in JSON_COLUMNS and value is not None:
             return json.loads(value)
         return value
+
+
+def _epoch_day(value: date) -> int:
+    return (value - _EPOCH).days
 
 
 @lru_cache(maxsize=64)
@@ -139,6 +154,8 @@ class SqliteEventStore(SqlEventStore):
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA case_sensitive_like = ON")
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         conn.create_function("cz_spatial", 4, _cz_spatial, deterministic=True)
         return conn
 
