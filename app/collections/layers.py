@@ -56,7 +56,7 @@ class _Frame:
                 tree=shapely.STRtree(data.geometry.values),
                 features=_to_features(data),
                 valid_from=temporal.column_bounds(data["valid_from"], end=False) if "valid_from" in data else None,
-                valid_to=temporal.column_bounds(data["valid_to"], end=True) if "valid_to" in data else None,
+                valid_to=temporal.validity_ends(data["valid_to"]) if "valid_to" in data else None,
             )
             if has_validity
             else cls(data, shapely.STRtree(data.geometry.values), _to_features(data), None, None)
@@ -138,7 +138,7 @@ def _meta(folder: Path, entry: Mapping[str, Any]) -> CollectionMeta:
     if valid_from or valid_to:
         temporal_extent = TimeInterval(
             temporal.start_of(date.fromisoformat(valid_from)) if valid_from else None,
-            temporal.end_of(date.fromisoformat(valid_to)) if valid_to else None,
+            temporal.start_of(date.fromisoformat(valid_to)) if valid_to else None,  # validity is half-open
         )
     west, south, east, north = (float(v) for v in entry["bbox"])
     return CollectionMeta(

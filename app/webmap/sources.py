@@ -60,7 +60,7 @@ class BuiltLayers:
         day = as_of.isoformat()
         starts = frame["valid_from"].fillna("0000-00-00").astype(str)
         ends = frame.get("valid_to", pd.Series([None] * len(frame), index=frame.index)).fillna("9999-99-99").astype(str)
-        return frame[(starts <= day) & (ends >= day)]
+        return frame[(starts <= day) & (ends > day)]  # validity is half-open: [valid_from, valid_to)
 
     def _read(self, layer_id: str) -> gpd.GeoDataFrame:
         meta = self.manifest.get("layers", {}).get(layer_id)
