@@ -25,10 +25,12 @@ from geodata import checks, display
 from geodata.builders import BUILDERS, BuildContext, Builder
 from geodata.errors import BuildCheckFailed, LayerDefinitionError
 from geodata.layerdefs import LayerDefinition, LayerRegistry
+from geodata.population import PopulationRasterParams, build_population_raster
 from geodata.sources import SourceCatalogue
 
 MANIFEST_NAME = "manifest.json"
 LAYERS_FOLDER = "layers"
+POPULATION_RASTER = "population.tif"
 #: GDAL stamps GeoPackages with the current time unless told otherwise; a fixed stamp keeps builds identical.
 _FIXED_GPKG_DATE = "2020-11-10T00:00:00Z"
 StepCallback = Callable[[str], None]
@@ -63,7 +65,11 @@ def build_all(
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=data_dir))
     try:
         layers_meta = {lid: _write_layer(staging, b, catalogue) for lid, b in built.items()}
-        manifest = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "layers": layers_meta}
+        manifest = {
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "layers": layers_meta,
+            "rasters": _write_rasters(staging, built, catalogue),
+        }
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         _swap_in(staging, data_dir / LAYERS_FOLDER)
     finally:
@@ -158,6 +164,20 @@ def _write_layer(folder: Path, built: BuiltLayer, catalogue: SourceCatalogue) ->
         "style": dict(d.style),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def _write_rasters(folder: Path, built: Mapping[str, BuiltLayer], catalogue: SourceCatalogue) -> dict[str, Any]:
+    """The indicative population raster, spread from the places layer when it is part of the build."""
+    if "places" not in built:
+        return {}
+    meta = build_population_raster(built["places"].data, folder / POPULATION_RASTER, PopulationRasterParams())
+    geonames = catalogue.get("geonames-cities500")
+    meta.update(
+        path=POPULATION_RASTER,
+        licence={"name": geonames.licence.name, "url": geonames.licence.url},
+        attribution=geonames.attribution,
+    )
+    return {"population": meta}
 
 
 def _version(definition: LayerDefinition, sources: list[Any]) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 import pytest
+import rasterio
 import shapely
 from pyproj import Geod
 
@@ -204,6 +205,8 @@ def test_same_inputs_give_identical_files(built_data_dir: Path, source_paths: di
         assert meta["content_sha256"] == first[layer_id]["content_sha256"]
         for name in meta["files"].values():
             assert (tmp_path / "layers" / name).read_bytes() == (built_data_dir / "layers" / name).read_bytes(), name
+    raster = again["rasters"]["population"]["path"]
+    assert (tmp_path / "layers" / raster).read_bytes() == (built_data_dir / "layers" / raster).read_bytes()
 
 
 def test_gpkg_carries_licence_and_variants(built_data_dir: Path) -> None:
@@ -264,3 +267,14 @@ def test_control_2020_changes_have_sources_and_handover_dates(built_data_dir: Pa
     half = band.length / 2
     width = (half - (half**2 - 4 * band.area) ** 0.5) / 2
     assert width == pytest.approx(5000, rel=0.05)
+
+
+def test_population_raster_preserves_place_totals(built_data_dir: Path) -> None:
+    meta = read_manifest(built_data_dir)["rasters"]["population"]
+    places = read(built_data_dir, "places")
+    with rasterio.open(built_data_dir / "layers" / meta["path"]) as raster:
+        total = float(raster.read(1, masked=True).sum())
+        assert raster.crs.to_epsg() == 4326
+        assert "Nagorno-Karabakh" in raster.tags()["CZMAP_CAVEAT"]
+    assert total == pytest.approx(places["population"].sum() - meta["population_outside"], rel=1e-4)
+    assert meta["licence"]["name"] == "CC BY 4.0" and "GeoNames" in meta["attribution"]
