@@ -17,14 +17,18 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from app.analysis.zones import load_zone_index
 from app.collections.base import Collection
 from app.collections.layers import load_layer_collections
 from app.collections.registry import CollectionRegistry
 from app.ogc.errorhandlers import install_error_handlers
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
-from app.routers import collections, items, landing
+from app.routers import analysis, collections, items, landing
+from app.routers import map as map_pages
 from app.settings import ServiceSettings
+from app.webmap.sources import BuiltLayers, GeoJSONEvents, MapData
+from geodata.build import read_manifest
 
 CollectionProvider = Callable[[ServiceSettings], AbstractContextManager[Sequence[Collection]]]
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -37,7 +41,7 @@ def built_layers(settings: ServiceSettings) -> Iterator[Sequence[Collection]]:
 
 
 #: Routers included by :func:`create_app`, in order.
-ROUTERS: list[APIRouter] = [landing.router, collections.router, items.router]
+ROUTERS: list[APIRouter] = [landing.router, collections.router, items.router, map_pages.router, analysis.router]
 #: Sources of collections, opened in the lifespan in this order.
 COLLECTION_PROVIDERS: list[CollectionProvider] = [built_layers]
 
@@ -56,6 +60,7 @@ def create_app(
             for provider in chosen:
                 registry = registry.register(*stack.enter_context(provider(settings)))
             app.state.collections = registry
+            _load_derived_state(app, settings, registry)
             yield
 
     app = FastAPI(
@@ -70,6 +75,8 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    map_pages.install_error_handlers(app)
+    analysis.add_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -83,6 +90,15 @@ def create_app(
     )
     _openapi_30(app)
     return app
+
+
+def _load_derived_state(app: FastAPI, settings: ServiceSettings, registry: CollectionRegistry) -> None:
+    """What the map pages and the analysis read: the manifest, zones for the static map, the zone index."""
+    manifest = read_manifest(settings.data_dir)
+    app.state.manifest = manifest
+    app.state.map_data = MapData(zones=BuiltLayers(settings.data_dir, manifest), events=GeoJSONEvents([]))
+    # point grids are built on first use, so start-up (and every test app) stays fast
+    app.state.zone_index = load_zone_index(settings.data_dir, warm=False)
 
 
 def _settings_from_environment() -> ServiceSettings:
