@@ -50,7 +50,7 @@ class ZoneGrid:
         inside = rasterize([polygon], out_shape=shape, transform=transform, fill=0, default_value=1, dtype="uint8")
         edge = rasterize([polygon.boundary], out_shape=shape, transform=transform, all_touched=True, dtype="uint8")
         state = np.where(inside > 0, _INSIDE, _OUTSIDE).astype(np.uint8)
-        state[_widen(edge > 0)] = _EDGE
+        state[widen(edge > 0)] = _EDGE
         self.state = state
 
     @property
@@ -228,7 +228,17 @@ def segments_of(lines: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(starts), np.concatenate(ends)
 
 
-def _widen(mask: np.ndarray) -> np.ndarray:
+def widen(mask: np.ndarray) -> np.ndarray:
+    """``mask`` grown by one cell in the eight directions.
+
+    Examples
+    --------
+    >>> mask = np.zeros((3, 4), dtype=bool)
+    >>> mask[0, 0] = True
+    >>> widen(mask).astype(int).tolist()
+    [[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0]]
+
+    """
     grown = mask.copy()
     grown[1:, :] |= mask[:-1, :]
     grown[:-1, :] |= mask[1:, :]

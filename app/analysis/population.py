@@ -23,6 +23,7 @@ from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
 from app.analysis.errors import InvalidInput
+from app.analysis.grid import widen
 from app.analysis.limits import Limits
 
 GENERIC_CAVEAT = (
@@ -78,6 +79,7 @@ class PopulationRaster:
         except rasterio.errors.RasterioIOError as exc:
             raise FileNotFoundError(f"population raster {path} cannot be opened: {exc}") from None
         self._lock = threading.Lock()
+        self._cache: dict[str, np.ndarray] = {}
         crs = CRS.from_user_input(self._ds.crs) if self._ds.crs else CRS.from_epsg(4326)
         self._to_raster = None if crs.equals(CRS.from_epsg(4326)) else Transformer.from_crs(4326, crs, always_xy=True)
         tags = self._ds.tags()
@@ -104,6 +106,16 @@ class PopulationRaster:
             if geom is not None and not geom.is_empty and geom.area > 0:
                 out[i] = self._sum_one(self._in_raster_crs(geom))
         return out
+
+    def cached_sums(self, key: str, geometries: Sequence[BaseGeometry | None]) -> np.ndarray:
+        """:meth:`sums` remembered under ``key`` (for fixed geometries such as the zones of a layer)."""
+        with self._lock:
+            known = self._cache.get(key)
+        if known is None:
+            known = self.sums(geometries)
+            with self._lock:
+                self._cache[key] = known
+        return known.copy()
 
     def _in_raster_crs(self, geom: BaseGeometry) -> BaseGeometry:
         if self._to_raster is None:
@@ -161,7 +173,7 @@ def coverage_fractions(geom: BaseGeometry, transform: rasterio.Affine, shape: tu
     inside = rasterize([geom], out_shape=shape, transform=transform, fill=0, default_value=1, dtype="uint8")
     fractions = inside.astype(np.float64)
     edge = rasterize([geom.boundary], out_shape=shape, transform=transform, fill=0, all_touched=True, dtype="uint8")
-    edge = _widen(edge.astype(bool))
+    edge = widen(edge.astype(bool))
     rows, cols = np.nonzero(edge)
     if rows.size:
         x0, y0 = transform @ (cols, rows)
@@ -186,17 +198,6 @@ def _pieces_by_block(
         (xa, ya), (xb, yb) = transform @ (c0, r0), transform @ (c0 + block, r0 + block)
         pieces[i] = shapely.intersection(geom, shapely.box(min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb)))
     return pieces[inverse]
-
-
-def _widen(mask: np.ndarray) -> np.ndarray:
-    """``mask`` grown by one cell in the eight directions."""
-    grown = mask.copy()
-    grown[1:, :] |= mask[:-1, :]
-    grown[:-1, :] |= mask[1:, :]
-    wide = grown.copy()
-    wide[:, 1:] |= grown[:, :-1]
-    wide[:, :-1] |= grown[:, 1:]
-    return wide
 
 
 _OPEN: dict[tuple[Path, int], PopulationRaster] = {}

@@ -124,7 +124,8 @@ def zone_summary(
     """
     check_period(start, end)
     layer = index.layer(layer_id)
-    people = population.sums(list(layer.geoms)) if population is not None else None
+    key = f"zones:{layer.id}:{index.versions.get(layer.id, id(layer))}"
+    people = population.cached_sums(key, list(layer.geoms)) if population is not None else None
     zones = []
     for z, zone in enumerate(layer.zones):
         row: dict[str, Any] = zone.as_dict() | {

@@ -65,7 +65,15 @@ def to_metric(geoms: Any) -> Any:
 
 
 def metric_xy(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Points in EPSG:32638 metres."""
+    """Points in EPSG:32638 metres.
+
+    Examples
+    --------
+    >>> x, y = metric_xy(np.array([45.0]), np.array([0.0]))
+    >>> float(x[0]), float(y[0])
+    (500000.0, 0.0)
+
+    """
     x, y = _TO_METRIC.transform(lon, lat)
     return np.asarray(x), np.asarray(y)
 

@@ -51,8 +51,14 @@ def client(built_data_dir: Path, population_tif: Path) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def small_client(built_data_dir: Path, zone_index: ZoneIndex) -> Iterator[TestClient]:
-    settings = AnalysisSettings(data_dir=built_data_dir, max_upload_bytes=2000, max_rows=5, max_features=2)
+def small_client(built_data_dir: Path, zone_index: ZoneIndex, tmp_path: Path) -> Iterator[TestClient]:
+    settings = AnalysisSettings(
+        data_dir=built_data_dir,
+        population_raster=tmp_path / "missing.tif",
+        max_upload_bytes=2000,
+        max_rows=5,
+        max_features=2,
+    )
     with TestClient(make_app(settings, None, zone_index)) as test_client:
         yield test_client
 
