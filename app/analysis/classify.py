@@ -156,9 +156,12 @@ def _membership(layer: ZoneLayer, inside: np.ndarray, fuzzy: _Fuzzy | None) -> n
         w, s, e, n = shapely.bounds(boundary)
         r = fuzzy.r
         near_box = np.flatnonzero((fuzzy.x >= w - r) & (fuzzy.x <= e + r) & (fuzzy.y >= s - r) & (fuzzy.y <= n + r))
-        if near_box.size:
-            near = shapely.dwithin(boundary, fuzzy.points[near_box], r[near_box])
-            state[z, fuzzy.idx[near_box[near]]] = Membership.POSSIBLY_INSIDE
+        if not near_box.size:
+            continue
+        near, unsure = layer.boundary_distance[z].settle(fuzzy.x[near_box], fuzzy.y[near_box], r[near_box])
+        check = np.flatnonzero(unsure)
+        near[check] = shapely.dwithin(boundary, fuzzy.points[near_box[check]], r[near_box[check]])
+        state[z, fuzzy.idx[near_box[near]]] = Membership.POSSIBLY_INSIDE
     return state
 
 

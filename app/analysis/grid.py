@@ -73,6 +73,53 @@ class ZoneGrid:
         return result
 
 
+class BoundaryDistance:
+    """Distance to a boundary at the centres of a grid, to settle "within r of the boundary?" without GEOS.
+
+    A point in a cell whose centre lies ``D`` from the boundary is within ``D +- h`` of it (``h``: half the cell
+    diagonal). So a point is surely within ``r`` when ``D + h <= r``, surely not when ``D - h > r``; only the
+    rest (and points off the grid) need an exact test.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> grid = BoundaryDistance(box(0, 0, 100, 100).boundary, cell=2.0, margin=20.0)
+    >>> x, y, r = np.array([50.0, 50.0, 50.0]), np.array([50.0, 50.0, 97.0]), np.array([10.0, 60.0, 2.5])
+    >>> sure, unsure = grid.settle(x, y, r)
+    >>> sure.tolist(), unsure.tolist()
+    ([False, True, False], [False, False, True])
+
+    """
+
+    def __init__(self, boundary: BaseGeometry, cell: float, margin: float) -> None:
+        w, s, e, n = boundary.bounds
+        self.west, self.south, self.cell = w - margin, s - margin, cell
+        self.nx = max(1, math.ceil((e - w + 2 * margin) / cell))
+        self.ny = max(1, math.ceil((n - s + 2 * margin) / cell))
+        gx, gy = np.meshgrid(
+            self.west + (np.arange(self.nx) + 0.5) * cell, self.south + (np.arange(self.ny) + 0.5) * cell
+        )
+        starts, ends = segments_of(boundary)
+        tree = shapely.STRtree(shapely.linestrings(np.stack([starts, ends], axis=1)))
+        (cells, _), dist = tree.query_nearest(
+            shapely.points(gx.ravel(), gy.ravel()), return_distance=True, all_matches=False
+        )
+        self.distance = np.empty(gx.size)
+        self.distance[cells] = dist
+        self.half_diagonal = cell * math.sqrt(2) / 2
+
+    def settle(self, x: np.ndarray, y: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(surely within r, undecided)`` for each point."""
+        col = np.floor((x - self.west) / self.cell)
+        row = np.floor((y - self.south) / self.cell)
+        on_grid = (col >= 0) & (col < self.nx) & (row >= 0) & (row < self.ny)
+        d = np.full(x.shape, np.nan)
+        d[on_grid] = self.distance[row[on_grid].astype(np.intp) * self.nx + col[on_grid].astype(np.intp)]
+        sure = on_grid & (d + self.half_diagonal <= r)
+        unsure = ~on_grid | (np.abs(d - r) < self.half_diagonal)
+        return sure, unsure & ~sure
+
+
 class NearestSegments:
     """Exact distance from many points to the nearest of a set of segments (or points), in planar units.
 

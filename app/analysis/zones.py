@@ -20,7 +20,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from app.analysis.errors import UnknownLayer
-from app.analysis.grid import NearestSegments, ZoneGrid, segments_of
+from app.analysis.grid import BoundaryDistance, NearestSegments, ZoneGrid, segments_of
 from geodata.build import LAYERS_FOLDER, read_manifest
 from geodata.crs import EQUAL_AREA_CRS, METRIC_CRS
 
@@ -33,6 +33,9 @@ ZONE_GRID_CELL_DEG = 0.005
 NEAREST_GRID_CELL_M = 2000.0
 #: Distance grids reach this far (metres) beyond the zone layers; farther points are compared with every segment.
 NEAREST_GRID_MARGIN_M = 100_000.0
+#: Cell and reach (metres) of the distance-to-boundary grids that settle most precision-radius tests.
+BOUNDARY_GRID_CELL_M = 2000.0
+BOUNDARY_GRID_MARGIN_M = 60_000.0
 #: Densify lon/lat edges (degrees) before projecting, so long edges follow the projected curve.
 _DENSIFY_DEG = 0.01
 
@@ -109,6 +112,7 @@ class ZoneLayer:
     area_km2: np.ndarray = field(init=False)
     boundaries_metric: np.ndarray = field(init=False)
     _grids: list[ZoneGrid] | None = field(init=False, default=None)
+    _distance: list[BoundaryDistance] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.tree = shapely.STRtree(self.geoms)
@@ -123,6 +127,15 @@ class ZoneLayer:
         if self._grids is None:
             self._grids = [ZoneGrid(g, ZONE_GRID_CELL_DEG) for g in self.geoms]
         return self._grids
+
+    @property
+    def boundary_distance(self) -> list[BoundaryDistance]:
+        """Grids of the distance to each zone's boundary (metres; built on first use)."""
+        if self._distance is None:
+            self._distance = [
+                BoundaryDistance(b, BOUNDARY_GRID_CELL_M, BOUNDARY_GRID_MARGIN_M) for b in self.boundaries_metric
+            ]
+        return self._distance
 
     @classmethod
     def from_frame(cls, layer_id: str, title: str, frame: gpd.GeoDataFrame) -> ZoneLayer:
@@ -213,7 +226,7 @@ class ZoneIndex:
     def warm(self) -> ZoneIndex:
         """Build every lazy grid now (so the first request does not pay for it); returns self."""
         for layer in self.layers.values():
-            _ = layer.grids
+            _ = layer.grids, layer.boundary_distance
         for kind in (IRAN_BORDER, LINE_OF_CONTACT, PLACES):
             self.nearest(kind)
         return self

@@ -60,6 +60,24 @@ def test_grid_lookup_equals_shapely_on_random_points(zone_index: ZoneIndex) -> N
             assert np.array_equal(result.contains[layer.id][z], shapely.intersects_xy(geom, lon, lat)), (layer.id, z)
 
 
+def test_radius_membership_equals_shapely_on_random_points(zone_index: ZoneIndex) -> None:
+    rng = np.random.default_rng(11)
+    n = 30_000
+    lon, lat = rng.uniform(44.5, 48.5, n), rng.uniform(38.3, 41.3, n)
+    radius = rng.choice([0.0, 500.0, 5_000.0, 25_000.0, 150_000.0], size=n)
+    result = classify(zone_index, lon, lat, radius, ["seven-districts", "iran-border-zone"], distances=False)
+    pts = shapely.points(*metric_xy(lon, lat))
+    for layer_id in ("seven-districts", "iran-border-zone"):
+        layer = zone_index.layer(layer_id)
+        for z, geom in enumerate(layer.geoms):
+            inside = shapely.intersects_xy(geom, lon, lat)
+            near = (radius > 0) & shapely.dwithin(shapely.boundary(layer.geoms_metric[z]), pts, radius)
+            expected = np.where(
+                near, Membership.POSSIBLY_INSIDE, np.where(inside, Membership.INSIDE, Membership.OUTSIDE)
+            )
+            assert np.array_equal(result.membership[layer_id][z], expected), (layer_id, z)
+
+
 def test_points_on_zone_vertices_count_as_inside(zone_index: ZoneIndex) -> None:
     geom = zone_index.layer("nagorno-karabakh").geoms[0]
     xy = shapely.get_coordinates(geom)[::7]
