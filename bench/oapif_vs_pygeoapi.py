@@ -607,9 +607,14 @@ def chart(path: Path, scenarios: list[Scenario], ratio: dict[str, dict[str, floa
 
     shown = [sc for sc in scenarios if sc.name in ratio]
     fig, ax = plt.subplots(figsize=(9, 4.8))
-    width = 0.27
-    for i, (key, label) in enumerate((("rps", "req/s (ours / pygeoapi)"), ("p50", "p50 latency (pygeoapi / ours)"))):
-        xs = [j + (i - 0.5) * width for j in range(len(shown))]
+    width = 0.26
+    series = (
+        ("rps", "req/s (ours / pygeoapi)"),
+        ("req_per_cpu_s", "req per server CPU-s (ours / pygeoapi)"),
+        ("p50", "p50 latency (pygeoapi / ours)"),
+    )
+    for i, (key, label) in enumerate(series):
+        xs = [j + (i - 1) * width for j in range(len(shown))]
         values = [ratio[sc.name][key] for sc in shown]
         bars = ax.bar(xs, values, width, label=label)
         ax.bar_label(bars, labels=[f"{v:.1f}x" for v in values], fontsize=8)
