@@ -17,14 +17,17 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from app.analysis.settings import AnalysisSettings
 from app.analysis.zones import load_zone_index
 from app.collections.base import Collection
+from app.collections.event_adapters import StoreEventCounter, StoreEventSource
+from app.collections.events import EventsCollection, event_collections
 from app.collections.layers import load_layer_collections
 from app.collections.registry import CollectionRegistry
 from app.ogc.errorhandlers import install_error_handlers
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
-from app.routers import analysis, collections, items, landing
+from app.routers import analysis, collections, events, items, landing
 from app.routers import map as map_pages
 from app.settings import ServiceSettings
 from app.webmap.sources import BuiltLayers, GeoJSONEvents, MapData
@@ -41,9 +44,17 @@ def built_layers(settings: ServiceSettings) -> Iterator[Sequence[Collection]]:
 
 
 #: Routers included by :func:`create_app`, in order.
-ROUTERS: list[APIRouter] = [landing.router, collections.router, items.router, map_pages.router, analysis.router]
+#: (``events`` comes before ``items``: it serves single events itself, with their revision as ETag.)
+ROUTERS: list[APIRouter] = [
+    landing.router,
+    collections.router,
+    events.router,
+    items.router,
+    map_pages.router,
+    analysis.router,
+]
 #: Sources of collections, opened in the lifespan in this order.
-COLLECTION_PROVIDERS: list[CollectionProvider] = [built_layers]
+COLLECTION_PROVIDERS: list[CollectionProvider] = [built_layers, event_collections]
 
 
 def create_app(
@@ -84,7 +95,7 @@ def create_app(
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST"],  # POST: the analysis endpoints compute, store nothing
         allow_headers=["*"],
         expose_headers=["ETag", "Link", "Content-Crs", "Content-Disposition"],
     )
@@ -97,8 +108,14 @@ def _load_derived_state(app: FastAPI, settings: ServiceSettings, registry: Colle
     manifest = read_manifest(settings.data_dir)
     app.state.manifest = manifest
     app.state.map_data = MapData(zones=BuiltLayers(settings.data_dir, manifest), events=GeoJSONEvents([]))
+    store = next((c for c in registry if isinstance(c, EventsCollection)), None)
+    if store is not None:  # the event store is open: writes, the static map and the zone summary use it
+        app.state.events = store.service
+        app.state.map_data = MapData(zones=app.state.map_data.zones, events=StoreEventSource(store.service))
+        app.state.event_counter = StoreEventCounter(store.service)
     # point grids are built on first use, so start-up (and every test app) stays fast
     app.state.zone_index = load_zone_index(settings.data_dir, warm=False)
+    app.state.analysis_settings = AnalysisSettings(**{"data_dir": settings.data_dir})
 
 
 def _settings_from_environment() -> ServiceSettings:
