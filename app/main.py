@@ -31,7 +31,7 @@ from app.routers import analysis, collections, events, items, landing
 from app.routers import map as map_pages
 from app.settings import ServiceSettings
 from app.webmap.sources import BuiltLayers, GeoJSONEvents, MapData
-from geodata.build import read_manifest
+from geodata.build import LAYERS_FOLDER, MANIFEST_NAME, read_manifest
 
 CollectionProvider = Callable[[ServiceSettings], AbstractContextManager[Sequence[Collection]]]
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -104,7 +104,13 @@ def create_app(
 
 
 def _load_derived_state(app: FastAPI, settings: ServiceSettings, registry: CollectionRegistry) -> None:
-    """What the map pages and the analysis read: the manifest, zones for the static map, the zone index."""
+    """What the map pages and the analysis read: the manifest, zones for the static map, the zone index.
+
+    Apps built with their own collection providers (tests over a tiny layer) may have no built data folder;
+    the layer provider is what requires one.
+    """
+    if not (settings.data_dir / LAYERS_FOLDER / MANIFEST_NAME).exists():
+        return
     manifest = read_manifest(settings.data_dir)
     app.state.manifest = manifest
     app.state.map_data = MapData(zones=BuiltLayers(settings.data_dir, manifest), events=GeoJSONEvents([]))
