@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import Response
 
 from app.ogc import documents
@@ -46,6 +47,20 @@ def api_definition(request: Request, settings: SettingsDep, fmt: FormatDep) -> R
     if fmt == "html":
         return render(request, "api.html", doc=doc)
     return OpenAPIResponse(doc)
+
+
+@router.get("/api/docs", summary="Interactive API documentation", include_in_schema=False)
+def interactive_documentation(request: Request) -> Response:
+    """Swagger UI over ``/api``, with its files served locally (never from a CDN)."""
+    root = request.scope.get("root_path", "")
+    vendor = f"{root}/static/vendor/swagger-ui-dist"
+    return get_swagger_ui_html(
+        openapi_url=f"{root}/api",
+        title=f"{request.app.title} - API",
+        swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
+        swagger_css_url=f"{vendor}/swagger-ui.css",
+        swagger_favicon_url=f"{vendor}/favicon-32x32.png",
+    )
 
 
 @router.get("/api.html", summary="API documentation", include_in_schema=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -91,3 +92,13 @@ def test_html_pages_for_people(client: TestClient) -> None:
         assert response.status_code == 200, path
         assert response.headers["content-type"].startswith("text/html")
         assert "<h1>" in response.text
+
+
+def test_interactive_docs_load_swagger_ui_locally(client: TestClient) -> None:
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    scripts = re.findall(r'src="([^"]+)"', page.text) + re.findall(r'href="([^"]+\.css)"', page.text)
+    assert scripts and all(s.startswith("/static/vendor/swagger-ui-dist/") for s in scripts)
+    for asset in scripts:
+        assert client.get(asset).status_code == 200, asset
+    assert "url: '/api'" in page.text or '"url": "/api"' in page.text or "/api'" in page.text
