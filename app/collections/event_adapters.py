@@ -1,0 +1,100 @@
+"""The event store seen by the other parts: events for the static map, counts by type for the zone summary.
+
+Both query the store with a bounding box and the period first (its spatial and date indexes), page through
+the matches, and never read every event.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from app.events.service import EventService
+from app.events.store.base import EventQuery
+from app.events.vocab import Verification
+
+BBox = tuple[float, float, float, float]
+#: Rows read per store query (capped by the store's own largest page).
+PAGE_SIZE = 5_000
+
+
+def matching_features(
+    service: EventService, bbox: BBox | None, start: date | None, end: date | None
+) -> Iterator[dict[str, Any]]:
+    """Every event feature inside ``bbox`` whose dates overlap ``start``..``end`` (None is open), page by page."""
+    limit = min(PAGE_SIZE, int(getattr(service.store, "max_limit", PAGE_SIZE)))
+    seen: set[str] = set()
+    offset = 0
+    while True:
+        query = EventQuery(bbox=bbox, datetime=(start, end), limit=limit, offset=offset)
+        features, matched = service.query(query)
+        for feature in features:
+            if feature["id"] not in seen:  # a write between two pages may shift a row into the next page
+                seen.add(feature["id"])
+                yield feature
+        offset += limit
+        if not features or offset >= matched:
+            return
+
+
+class StoreEventSource:
+    """:class:`app.webmap.sources.EventSource` backed by the event store.
+
+    Parameters
+    ----------
+    service
+        The open event service.
+
+    """
+
+    def __init__(self, service: EventService) -> None:
+        self.service = service
+
+    def events(self, *, bbox: BBox | None, start: date, end: date) -> gpd.GeoDataFrame:
+        """Events inside ``bbox`` whose date range overlaps ``start``-``end``, as points in EPSG:4326."""
+        features = list(matching_features(self.service, bbox, start, end))
+        rows = [{"id": f["id"], **f["properties"]} for f in features]
+        xs = [f["geometry"]["coordinates"][0] for f in features]
+        ys = [f["geometry"]["coordinates"][1] for f in features]
+        if not rows:
+            columns: dict[str, list[Any]] = {"id": [], "event_type": [], "verification": [], "date_start": []}
+            return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+        return gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(xs, ys), crs=4326)
+
+
+class StoreEventCounter:
+    """:class:`app.analysis.summary.EventCounter` backed by the event store; retracted reports are not counted.
+
+    Parameters
+    ----------
+    service
+        The open event service.
+
+    """
+
+    def __init__(self, service: EventService) -> None:
+        self.service = service
+
+    def count_by_type(self, zone_geometry: BaseGeometry, start: date | None, end: date | None) -> dict[str, int]:
+        """Events by ``event_type`` whose point lies in ``zone_geometry`` and whose dates overlap the period."""
+        if zone_geometry.is_empty:
+            return {}
+        west, south, east, north = (float(v) for v in zone_geometry.bounds)
+        features = [
+            f
+            for f in matching_features(self.service, (west, south, east, north), start, end)
+            if f["properties"].get("verification") != Verification.RETRACTED.value
+        ]
+        if not features:
+            return {}
+        xy = np.array([f["geometry"]["coordinates"][:2] for f in features], dtype=np.float64)
+        inside = shapely.intersects_xy(zone_geometry, xy[:, 0], xy[:, 1])
+        counts = Counter(str(f["properties"]["event_type"]) for f, hit in zip(features, inside, strict=True) if hit)
+        return dict(sorted(counts.items()))

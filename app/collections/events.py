@@ -1,0 +1,206 @@
+"""The reported events as an OGC API collection, served from the event store (SQLite or PostGIS).
+
+:class:`EventsCollection` implements :class:`app.collections.base.Collection` by translating each
+:class:`~app.collections.base.ItemsQuery` into an :class:`~app.events.store.base.EventQuery`: the store applies
+bbox, datetime (an event matches an interval its ``date_start``..``date_end`` overlaps), equality filters, CQL2
+(translated to SQL) and paging. Its ``meta.version`` is the store's change count, so ETags change with every
+committed write, whichever process made it. :func:`event_collections` is the provider that opens the store when the
+app starts, seeds an empty store with the curated 2020 events, and closes it at shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from threading import Lock
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.collections import temporal
+from app.collections.base import (
+    CollectionMeta,
+    Feature,
+    FeaturePage,
+    ItemsQuery,
+    Licence,
+    Queryable,
+    QueryableType,
+    TimeInterval,
+)
+from app.errors import FeatureNotFound, InvalidFilter, InvalidParameter, InvalidQuery, StoreUnavailable
+from app.events.cql import Kind
+from app.events.errors import ValidationError
+from app.events.model import to_feature
+from app.events.seed import seed
+from app.events.service import EventService, open_service
+from app.events.settings import EventStoreSettings
+from app.events.store.base import QUERYABLES, EventQuery, StoreExtent
+from app.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+COLLECTION_ID = "events"
+#: The whole world, published as the extent of an empty store.
+WORLD = (-180.0, -90.0, 180.0, 90.0)
+_KIND_TYPES: dict[Kind, tuple[QueryableType, str | None]] = {
+    Kind.TEXT: ("string", None),
+    Kind.INT: ("integer", None),
+    Kind.DATE: ("string", "date"),
+    Kind.DATETIME: ("string", "date-time"),
+    Kind.GEOMETRY: ("geometry", None),
+}
+_QUERY_PARAMETERS = ("limit", "offset", "bbox", "datetime")
+
+
+class EventsApiSettings(BaseSettings):
+    """How the API serves and accepts events (env prefix ``CZMAP_``); the store itself is in EventStoreSettings."""
+
+    model_config = SettingsConfigDict(env_prefix="CZMAP_", extra="ignore")
+
+    seed_events: bool = Field(default=True, description="On start, load the curated 2020 events into an empty store.")
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1_024, le=100_000_000, description="Largest request body a write accepts (bytes)."
+    )
+
+
+class EventsCollection:
+    """The event store as an OGC API collection (implements :class:`app.collections.base.Collection`).
+
+    Parameters
+    ----------
+    service
+        The open event service; reads go to its store, writes go through it (see :mod:`app.routers.events`).
+    settings
+        Limits of the write routes.
+
+    """
+
+    def __init__(self, service: EventService, settings: EventsApiSettings | None = None) -> None:
+        self.service = service
+        self.settings = settings or EventsApiSettings()
+        self._queryables = {name: _queryable(name, kind) for name, kind in QUERYABLES.items()}
+        self._lock = Lock()
+        self._meta: tuple[int, CollectionMeta] | None = None
+
+    @property
+    def meta(self) -> CollectionMeta:
+        """Metadata with the current version and extent (the extent is re-read only after a change)."""
+        changes = self.service.store.change_count()
+        with self._lock:
+            if self._meta is None or self._meta[0] != changes:
+                self._meta = (changes, _meta(changes, self.service.store.extent()))
+            return self._meta[1]
+
+    @meta.setter
+    def meta(self, value: CollectionMeta) -> None:
+        raise AttributeError("the metadata of the events collection is derived from the store")
+
+    def queryables(self) -> dict[str, Queryable]:
+        """The scalar event fields and ``geometry``."""
+        return dict(self._queryables)
+
+    def items(self, query: ItemsQuery) -> FeaturePage:
+        """One page of the events matching ``query``, ordered by ``date_start`` then ``id``."""
+        interval = query.datetime
+        event_query = EventQuery(
+            bbox=query.bbox,
+            datetime=(interval.start, interval.end) if interval is not None else None,
+            filters=dict(query.properties),
+            cql=query.cql,
+            limit=query.limit,
+            offset=query.offset,
+        )
+        try:
+            features, matched = self.service.query(event_query)
+        except ValidationError as exc:
+            raise _query_error(str(exc)) from None
+        return FeaturePage(features, matched)
+
+    def item(self, feature_id: str) -> Feature:
+        """One event, with its verbatim imported row, so that a replace can send back everything it read."""
+        event = self.service.store.get(feature_id)
+        if event is None:
+            raise FeatureNotFound(COLLECTION_ID, feature_id)
+        return to_feature(event, with_source_record=True)
+
+
+@contextmanager
+def event_collections(settings: ServiceSettings) -> Iterator[list[EventsCollection]]:
+    """Provider for ``app.main.COLLECTION_PROVIDERS``: open (and seed) the event store, close it at shutdown.
+
+    The store is chosen by :class:`~app.events.settings.EventStoreSettings` (``CZMAP_DATABASE_URL``), in the
+    service's data folder by default.
+    """
+    store_settings = EventStoreSettings(data_dir=settings.data_dir)
+    api_settings = EventsApiSettings()
+    try:
+        service = open_service(store_settings)
+    except Exception as exc:
+        where = store_settings.sqlite_path if store_settings.backend == "sqlite" else "CZMAP_DATABASE_URL"
+        raise StoreUnavailable(f"cannot open the event store ({store_settings.backend} at {where}): {exc}") from exc
+    try:
+        if api_settings.seed_events:
+            seed_if_empty(service)
+        yield [EventsCollection(service, api_settings)]
+    finally:
+        service.store.close()
+
+
+def seed_if_empty(service: EventService) -> int:
+    """Load the curated 2020 events into an empty store; return how many were written.
+
+    Another process starting at the same time may seed first: when the seed fails and the store is no longer
+    empty, that is what happened, and the failure is not an error.
+    """
+    if service.store.count() > 0:
+        return 0
+    try:
+        report = seed(service)
+    except Exception:
+        if service.store.count() > 0:
+            logger.info("the event store was seeded by another process")
+            return 0
+        raise
+    for rejection in report.rejected:
+        logger.warning("seed row %s rejected: %s: %s", rejection.line, rejection.field, rejection.reason)
+    logger.info("seeded the event store with %d events", report.created)
+    return report.created
+
+
+def _queryable(name: str, kind: Kind) -> Queryable:
+    kind_type, fmt = _KIND_TYPES[kind]
+    return Queryable(name, kind_type, title=name.replace("_", " "), format=fmt)
+
+
+def _meta(changes: int, extent: StoreExtent) -> CollectionMeta:
+    start = temporal.start_of(extent.date_start) if extent.date_start else None
+    end = temporal.end_of(extent.date_end) if extent.date_end else None
+    return CollectionMeta(
+        id=COLLECTION_ID,
+        title="Reported events",
+        description=(
+            "Reported fighting in and around Nagorno-Karabakh (curated 2020 events and later additions), one point "
+            "per report with its dates, precision codes, ACLED event type, who claimed it, verification status and "
+            "cited sources. Retracted reports stay, marked 'retracted'; every change is in the item's /history."
+        ),
+        version=f"{changes:012x}",
+        bbox=extent.bbox or WORLD,
+        geometry_type="Point",
+        licence=Licence("CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/"),
+        attribution="Conflict-zone map seed dataset, 2020 Nagorno-Karabakh war (CC BY 4.0); cited reports belong "
+        "to their publishers",
+        keywords=("Nagorno-Karabakh", "2020", "armed conflict", "events", "ACLED", "UCDP GED"),
+        temporal=TimeInterval(start, end) if start or end else None,
+    )
+
+
+def _query_error(message: str) -> InvalidQuery:
+    """The OGC-level error for a query the store refused (its messages start with the parameter's name)."""
+    name, _, reason = message.partition(": ")
+    if name == "filter":
+        return InvalidFilter(reason)
+    if name in _QUERY_PARAMETERS or name in QUERYABLES:
+        return InvalidParameter(name, reason)
+    return InvalidQuery(message)

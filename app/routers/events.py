@@ -1,0 +1,312 @@
+"""Writes and history of the ``events`` collection (OGC API - Features Part 4), and its single-event reads.
+
+Reads of pages go through the generic routes of :mod:`app.routers.items`. A single event is served here so that
+its ETag is its revision: a client reads an event, changes it and sends it back with ``If-Match``; a stale
+revision is answered with 412. Writes need ``Authorization: Bearer <API key>``; the event service decides what
+each role may do. DELETE is a retraction: the event stays readable, marked ``retracted``.
+(No ``from __future__ import annotations`` here: FastAPI reads these annotations at run time.)
+"""
+
+import hashlib
+import json
+import re
+from functools import cache
+from typing import Annotated, Any
+
+import jinja2
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from starlette.datastructures import URL
+from starlette.responses import HTMLResponse, Response
+
+from app.collections.event_features import (
+    BodyTooLarge,
+    fields_from_feature,
+    history_document,
+    parse_json,
+    patch_from_feature,
+)
+from app.collections.events import COLLECTION_ID, EventsCollection
+from app.errors import StoreUnavailable
+from app.events.auth import Actor
+from app.events.errors import StaleRevision
+from app.events.model import Event, to_feature
+from app.events.service import EventService
+from app.ogc import crs as ogc_crs
+from app.ogc import documents
+from app.ogc.crs import reproject_features
+from app.ogc.errorhandlers import NotModified
+from app.ogc.html import environment, render
+from app.ogc.links import GEOJSON, HTML, JSON, link, link_header, with_query
+from app.ogc.params import get_registry, output_crs, page_format, strict_query
+from app.responses import GeoJSONResponse, JSONResponse
+
+router = APIRouter(tags=["Events"], dependencies=[Depends(strict_query)])
+ITEMS = f"/collections/{COLLECTION_ID}/items"
+REVALIDATE = "no-cache"
+_TAG = re.compile(r'(?<!W/)"(\d+)(?:-[a-z0-9-]*)?"')
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not JSON, or a parameter is invalid."},
+    401: {"description": "No API key, or an unknown or revoked one."},
+    403: {"description": "The key's role does not allow this write."},
+    404: {"description": "No event with this id."},
+    409: {"description": "The write clashes with the stored event (duplicate id, already retracted)."},
+    412: {"description": "If-Match names a revision that is no longer the stored one."},
+    413: {"description": "The body is larger than the configured limit."},
+    422: {"description": "The Feature or one of its fields is invalid; every problem names its field."},
+}
+
+
+def get_events(request: Request) -> EventsCollection:
+    """The events collection of the app (404 when the app serves none)."""
+    collection = get_registry(request).get(COLLECTION_ID)
+    if not isinstance(collection, EventsCollection):
+        raise StoreUnavailable(f"the collection {COLLECTION_ID!r} is not served from the event store")
+    return collection
+
+
+def get_service(request: Request) -> EventService:
+    """The event service opened at start-up (``app.state.events``)."""
+    service: EventService | None = getattr(request.app.state, "events", None)
+    if service is None:
+        raise StoreUnavailable("no event store is open")
+    return service
+
+
+ServiceDep = Annotated[EventService, Depends(get_service)]
+EventsDep = Annotated[EventsCollection, Depends(get_events)]
+FeatureId = Annotated[str, Path(alias="featureId", description="Id of an event.", max_length=128)]
+CrsDep = Annotated[str, Depends(output_crs)]
+FormatDep = Annotated[str, Depends(page_format)]
+
+
+def get_actor(
+    service: ServiceDep,
+    authorization: Annotated[str | None, Header(description="'Bearer <API key>' (czmap keys create).")] = None,
+) -> Actor:
+    """Who is writing, from the API key (raises ``Unauthenticated``)."""
+    return service.authenticate(authorization)
+
+
+async def json_body(request: Request, collection: EventsDep) -> Any:
+    """The JSON body, read up to the configured size (raises :class:`BodyTooLarge` beyond it)."""
+    limit = collection.settings.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(int(declared), limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(None, limit)
+        chunks.append(chunk)
+    return parse_json(b"".join(chunks))
+
+
+def content_crs(
+    crs: Annotated[
+        str | None,
+        Header(
+            alias="Content-Crs",
+            description="CRS of the body's geometry, e.g. <http://www.opengis.net/def/crs/EPSG/0/4326>.",
+        ),
+    ] = None,
+) -> str:
+    """The CRS of the geometry in a write body (CRS84 when not given)."""
+    return ogc_crs.parse_crs(crs.strip().removeprefix("<").removesuffix(">") if crs else None, "Content-Crs")
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+BodyDep = Annotated[Any, Depends(json_body)]
+ContentCrsDep = Annotated[str, Depends(content_crs)]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the revision the write applies to.")]
+
+
+@router.get(f"{ITEMS}/{{featureId}}", summary="One event", response_class=GeoJSONResponse, operation_id="getEvent")
+def get_event(request: Request, collection: EventsDep, feature_id: FeatureId, fmt: FormatDep, crs: CrsDep) -> Response:
+    """One event with its full record; the ETag is its revision (send it back as If-Match when writing)."""
+    feature = collection.item(feature_id)
+    tag = etag(feature["properties"]["revision"], _variant(request, fmt, crs))
+    headers = {"ETag": tag, "Cache-Control": REVALIDATE, "Content-Crs": f"<{crs}>"}
+    if tag in _candidates(request.headers.get("if-none-match")):
+        raise NotModified(headers)
+    doc = _document(request, collection, reproject_features([feature], crs)[0])
+    headers["Link"] = link_header(doc["links"])
+    if fmt == "html":
+        map_url = with_query(request.url, f="json", crs=None)
+        return render(request, "item.html", headers, c=collection, doc=doc, map_url=map_url)
+    return GeoJSONResponse(doc, headers=headers)
+
+
+@router.post(ITEMS, summary="Add an event", status_code=201, responses=WRITE_ERRORS, operation_id="createEvent")
+def create_event(
+    request: Request, collection: EventsDep, actor: ActorDep, body: BodyDep, crs: ContentCrsDep, service: ServiceDep
+) -> Response:
+    """Add an event from a GeoJSON Feature (Point geometry); 201 with its Location and ETag."""
+    event = service.create(actor, fields_from_feature(body, crs))
+    return _written(request, collection, event, status=201)
+
+
+@router.put(f"{ITEMS}/{{featureId}}", summary="Replace an event", responses=WRITE_ERRORS, operation_id="replaceEvent")
+def replace_event(
+    request: Request,
+    collection: EventsDep,
+    feature_id: FeatureId,
+    actor: ActorDep,
+    body: BodyDep,
+    crs: ContentCrsDep,
+    service: ServiceDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Replace every field of an event with those of a GeoJSON Feature (fields set by the server are ignored)."""
+    fields = fields_from_feature(body, crs)
+    event = service.replace(actor, feature_id, fields, expected_revision(if_match, service, feature_id))
+    return _written(request, collection, event)
+
+
+@router.patch(f"{ITEMS}/{{featureId}}", summary="Change an event", responses=WRITE_ERRORS, operation_id="updateEvent")
+def update_event(
+    request: Request,
+    collection: EventsDep,
+    feature_id: FeatureId,
+    actor: ActorDep,
+    body: BodyDep,
+    crs: ContentCrsDep,
+    service: ServiceDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Change some fields: a JSON merge patch of the Feature (``properties`` to change, optionally ``geometry``)."""
+    patch = patch_from_feature(body, crs)
+    event = service.update(actor, feature_id, patch, expected_revision(if_match, service, feature_id))
+    return _written(request, collection, event)
+
+
+@router.delete(
+    f"{ITEMS}/{{featureId}}", summary="Retract an event", responses=WRITE_ERRORS, operation_id="retractEvent"
+)
+def retract_event(
+    request: Request,
+    collection: EventsDep,
+    feature_id: FeatureId,
+    actor: ActorDep,
+    service: ServiceDep,
+    if_match: IfMatch = None,
+    reason: Annotated[
+        str | None, Query(max_length=2000, description="Why it is retracted (kept in its notes).")
+    ] = None,
+) -> Response:
+    """Retract an event (admin): it stays readable, marked ``retracted``, with the reason in its notes."""
+    event = service.retract(actor, feature_id, reason, expected_revision(if_match, service, feature_id))
+    return _written(request, collection, event)
+
+
+@router.get(f"{ITEMS}/{{featureId}}/history", summary="Changes to an event", operation_id="getEventHistory")
+def event_history(request: Request, feature_id: FeatureId, service: ServiceDep, fmt: FormatDep) -> Response:
+    """Every change to the event, oldest first: who, when, what, and the record before and after."""
+    doc = history_document(feature_id, service.audit(feature_id))
+    here = f"{_base(request)}{ITEMS}/{feature_id}"
+    doc["links"] = [
+        link(with_query(request.url, f="json"), "self" if fmt == "json" else "alternate", JSON, "This history"),
+        link(with_query(request.url, f="html"), "self" if fmt == "html" else "alternate", HTML, "This history"),
+        link(here, "about", GEOJSON, "The event"),
+    ]
+    headers = {"Cache-Control": REVALIDATE, "Link": link_header(doc["links"])}
+    if fmt == "html":
+        return _history_html(request, doc, headers)
+    return JSONResponse(doc, headers=headers)
+
+
+# -- helpers -------------------------------------------------------------------------------------------------------
+def etag(revision: int, variant: str = "") -> str:
+    """The ETag of a revision of an event (``variant`` tells representations of the same revision apart)."""
+    return f'"{revision}-{variant}"' if variant else f'"{revision}"'
+
+
+def expected_revision(if_match: str | None, service: EventService, event_id: str) -> int | None:
+    """The revision ``If-Match`` asks for (None when absent or ``*``); raises ``StaleRevision`` when none can match."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    wanted = {int(m[1]) for m in _TAG.finditer(if_match)}
+    if len(wanted) == 1:
+        return wanted.pop()
+    current = service.get(event_id).revision
+    if current in wanted:
+        return current
+    raise StaleRevision(f"If-Match: event {event_id!r} is at revision {current}; {if_match!r} does not name it")
+
+
+def _variant(request: Request, fmt: str, crs: str) -> str:
+    encoding = request.headers.get("accept-encoding", "")
+    coding = "br" if "br" in encoding else "gzip" if "gzip" in encoding else ""
+    crs_part = "" if crs == ogc_crs.CRS84 else hashlib.sha256(crs.encode()).hexdigest()[:8]
+    return "-".join(p for p in ("" if fmt == "json" else fmt, crs_part, coding) if p)
+
+
+def _candidates(header: str | None) -> set[str]:
+    return {t.strip().removeprefix("W/") for t in (header or "").split(",") if t.strip()}
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _document(request: Request, collection: EventsCollection, feature: dict[str, Any]) -> dict[str, Any]:
+    doc = documents.feature(feature, collection, _base(request), request.url)
+    here = f"{_base(request)}{ITEMS}/{feature['id']}"
+    doc["links"].append(link(f"{here}/history", "version-history", JSON, "Every change to this event"))
+    return doc
+
+
+def _written(request: Request, collection: EventsCollection, event: Event, status: int = 200) -> Response:
+    here = f"{_base(request)}{ITEMS}/{event.id}"
+    doc = documents.feature(to_feature(event, with_source_record=True), collection, _base(request), URL(here))
+    doc["links"].append(link(f"{here}/history", "version-history", JSON, "Every change to this event"))
+    headers = {"ETag": etag(event.revision), "Cache-Control": "no-store"}
+    if status == 201:
+        headers["Location"] = here
+    return GeoJSONResponse(doc, status_code=status, headers=headers)
+
+
+HISTORY_TEMPLATE = """{% extends "base.html" %}
+{% block title %}History of {{ doc.id }}{% endblock %}
+{% block crumbs %} / <a href="{{ base }}/collections?f=html">Collections</a> /
+<a href="{{ base }}/collections/events?f=html">Reported events</a> /
+<a href="{{ base }}/collections/events/items/{{ doc.id | urlencode }}?f=html">{{ doc.id }}</a> / History{% endblock %}
+{% block formats %}<a href="?f=json">JSON</a>{% endblock %}
+{% block content %}
+<h1>History of {{ doc.id }}</h1>
+<p>{{ doc.numberOfChanges }} change{{ "" if doc.numberOfChanges == 1 else "s" }}, oldest first.</p>
+{% for e in entries %}
+<section class="change">
+  <h2>{{ e.action }} by {{ e.actor }} ({{ e.role }}), {{ e.at }}
+    {%- if e.revision %}: revision {{ e.revision }}{% endif %}</h2>
+  <table>
+    <thead><tr><th>field</th><th>before</th><th>after</th></tr></thead>
+    <tbody>{% for c in e.changes %}
+      <tr><th>{{ c.field }}</th><td>{{ c.before }}</td><td>{{ c.after }}</td></tr>{% endfor %}</tbody>
+  </table>
+</section>
+{% endfor %}
+{% endblock %}
+"""
+
+
+@cache
+def _history_template() -> jinja2.Template:
+    return environment().from_string(HISTORY_TEMPLATE)
+
+
+def _history_html(request: Request, doc: dict[str, Any], headers: dict[str, str]) -> HTMLResponse:
+    entries = [
+        {**e, "changes": [{**c, "before": _text(c["before"]), "after": _text(c["after"])} for c in e["changes"]]}
+        for e in doc["entries"]
+    ]
+    page = _history_template().render(
+        request=request, settings=request.app.state.settings, base=_base(request), doc=doc, entries=entries
+    )
+    return HTMLResponse(page, headers=headers)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
