@@ -29,6 +29,10 @@ class Conflict(EventError):
     """The write clashes with the stored state (duplicate id, stale revision, already retracted)."""
 
 
+class StaleRevision(Conflict):
+    """The write expected a revision of the event that is no longer the stored one."""
+
+
 @dataclass(frozen=True)
 class FieldProblem:
     """One rejected field: its dotted path and what is wrong with it."""

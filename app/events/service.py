@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.events.auth import Action, Actor, authenticate, require
-from app.events.errors import Conflict, FieldProblem, NotFound, ValidationError
+from app.events.errors import Conflict, FieldProblem, NotFound, StaleRevision, ValidationError
 from app.events.model import SERVER_FIELDS, WRITABLE_FIELDS, Event, EventIn, parse_event_in
 from app.events.settings import EventStoreSettings
 from app.events.store.base import AuditEntry, EventQuery, EventStore, StoreTx
@@ -178,7 +178,7 @@ class EventService:
             if stored is None:
                 raise NotFound(f"no event with id {event_id!r}")
             if expected_revision is not None and expected_revision != stored.revision:
-                raise Conflict(
+                raise StaleRevision(
                     f"revision: event {event_id!r} is at revision {stored.revision}, not {expected_revision}; "
                     "re-read it and apply your change again"
                 )

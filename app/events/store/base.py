@@ -138,6 +138,16 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class StoreExtent:
+    """How many events are stored, where and when (``bbox`` and dates are None for an empty store)."""
+
+    count: int
+    bbox: tuple[float, float, float, float] | None
+    date_start: date | None
+    date_end: date | None
+
+
+@dataclass(frozen=True)
 class KeyRecord:
     """A stored API key: only the sha256 of the secret is kept."""
 
@@ -201,6 +211,14 @@ class EventStore(ABC):
     @abstractmethod
     def count(self) -> int:
         """How many events are stored."""
+
+    @abstractmethod
+    def change_count(self) -> int:
+        """How many changes have been committed: the length of the audit trail, which only grows."""
+
+    @abstractmethod
+    def extent(self) -> StoreExtent:
+        """The number of events, their bounding box (CRS84) and their first and last day."""
 
     @abstractmethod
     def add_key(self, record: KeyRecord) -> None:
@@ -383,6 +401,24 @@ class SqlEventStore(EventStore):
         with self._cursor(write=False) as cur:
             cur.execute("SELECT count(*) FROM events")
             return int(cur.fetchone()[0])
+
+    def change_count(self) -> int:
+        """How many changes have been committed (every write appends to the audit trail in its transaction)."""
+        with self._cursor(write=False) as cur:
+            cur.execute("SELECT count(*) FROM audit")
+            return int(cur.fetchone()[0])
+
+    def extent(self) -> StoreExtent:
+        """The number of events, their bounding box (CRS84) and their first and last day."""
+        with self._cursor(write=False) as cur:
+            cur.execute(
+                "SELECT count(*), min(lon), min(lat), max(lon), max(lat), min(date_start), max(date_end) FROM events"
+            )
+            count, west, south, east, north, first, last = cur.fetchone()
+        if not count:
+            return StoreExtent(0, None, None, None)
+        day = lambda v: v if isinstance(v, date) else date.fromisoformat(str(v))  # noqa: E731
+        return StoreExtent(int(count), (float(west), float(south), float(east), float(north)), day(first), day(last))
 
     def audit(self, event_id: str) -> list[AuditEntry]:
         """The audit trail of one event, oldest first."""
