@@ -6,25 +6,40 @@ Every error body is JSON ``{"code", "description", "parameter"?}`` (the OGC exce
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.collections.event_features import BodyTooLarge, MalformedBody
 from app.errors import CzmapError, FormatNotAvailable, InvalidQuery, NotFound, StoreUnavailable
+from app.events import errors as event_errors
 from app.responses import JSONResponse
 
 logger = logging.getLogger(__name__)
 
 #: Domain error class -> (HTTP status, OGC exception code); the most specific class listed wins.
-STATUS_TABLE: dict[type[CzmapError], tuple[int, str]] = {
+STATUS_TABLE: dict[type[Exception], tuple[int, str]] = {
     NotFound: (404, "NotFound"),
     FormatNotAvailable: (400, "InvalidParameterValue"),
     InvalidQuery: (400, "InvalidParameterValue"),
     StoreUnavailable: (503, "ServiceUnavailable"),
+    MalformedBody: (400, "InvalidBody"),
+    BodyTooLarge: (413, "PayloadTooLarge"),
     CzmapError: (500, "ServerError"),
+    event_errors.Unauthenticated: (401, "Unauthorized"),
+    event_errors.Forbidden: (403, "Forbidden"),
+    event_errors.NotFound: (404, "NotFound"),
+    event_errors.StaleRevision: (412, "PreconditionFailed"),
+    event_errors.Conflict: (409, "Conflict"),
+    event_errors.ValidationError: (422, "InvalidValue"),
+    event_errors.SchemaError: (503, "ServiceUnavailable"),
+    event_errors.EventError: (500, "ServerError"),
 }
+#: Headers sent with a status (RFC 6750: a 401 names the scheme the client must use).
+STATUS_HEADERS: dict[int, dict[str, str]] = {401: {"WWW-Authenticate": 'Bearer realm="czmap"'}}
 
 
 class NotModified(Exception):
@@ -35,7 +50,7 @@ class NotModified(Exception):
         self.headers = headers
 
 
-def status_of(error: CzmapError) -> tuple[int, str]:
+def status_of(error: Exception) -> tuple[int, str]:
     """The status and code of a domain error, from :data:`STATUS_TABLE`."""
     for cls in type(error).__mro__:
         if cls in STATUS_TABLE:
@@ -52,11 +67,17 @@ def error_body(code: str, description: str, parameter: str | None = None) -> dic
 
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, CzmapError)
+    assert isinstance(exc, CzmapError | event_errors.EventError)
     status, code = status_of(exc)
     if status >= 500:
         logger.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
-    return JSONResponse(error_body(code, str(exc), getattr(exc, "parameter", None)), status_code=status)
+    body: dict[str, Any] = error_body(code, str(exc), getattr(exc, "parameter", None))
+    if isinstance(exc, event_errors.ValidationError):
+        body["problems"] = exc.to_list()
+        fields = [p["field"] for p in body["problems"] if p["field"]]
+        if fields:
+            body.setdefault("parameter", fields[0])
+    return JSONResponse(body, status_code=status, headers=STATUS_HEADERS.get(status))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -93,6 +114,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that turn every error into a JSON response."""
     app.add_exception_handler(CzmapError, _domain_error)
+    app.add_exception_handler(event_errors.EventError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(NotModified, _not_modified)
