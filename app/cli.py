@@ -10,7 +10,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.analysis.cli import analyse_cli
+from app.events.cli import events_cli, keys_cli
 from app.settings import GeodataSettings
+from app.webmap.cli import render_cli
 from geodata.build import build_all
 from geodata.errors import GeodataError
 from geodata.fetch import fetch_sources
@@ -24,6 +27,10 @@ cli = typer.Typer(
 )
 geodata_cli = typer.Typer(help="Fetch the public source files and build the zone layers.", no_args_is_help=True)
 cli.add_typer(geodata_cli, name="geodata")
+cli.add_typer(events_cli, name="events")
+cli.add_typer(keys_cli, name="keys")
+cli.add_typer(render_cli, name="render")
+cli.add_typer(analyse_cli, name="analyse")
 console = Console(stderr=True)
 
 MirrorOption = Annotated[
