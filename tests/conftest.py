@@ -5,8 +5,12 @@ In CI (``CZMAP_REQUIRE_ALL=1`` or ``CI=true``) a missing component fails the tes
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,3 +62,115 @@ def built_data_dir(source_paths: dict[str, Path], tmp_path_factory: pytest.TempP
     data_dir = tmp_path_factory.mktemp("data")
     build_all(load_registry(catalogue), catalogue, source_paths, data_dir)
     return data_dir
+
+
+# -- events API: a store per backend behind create_app (SQLite file per test, PostGIS database per module) -------
+PG_ADMIN_URL = os.environ.get("CZMAP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgis_problem() -> str | None:
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg not installed"
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
+            row = conn.execute("SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'").fetchone()
+    except psycopg.Error as exc:
+        return f"PostgreSQL at {PG_ADMIN_URL}: {exc}"
+    return None if row and row[0] else "the postgis extension (apt package postgresql-<major>-postgis-3)"
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="module")
+def module_postgis_url() -> Iterator[str]:
+    """A fresh PostGIS database ``czmap_test_<random>`` for one test module, dropped at its end."""
+    problem = _postgis_problem()
+    require(problem is None, problem or "")
+    name = f"czmap_test_{secrets.token_hex(6)}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgis"])
+def events_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """``CZMAP_DATABASE_URL`` of an empty event store: a SQLite file in tmp_path, or the module's PostGIS database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'events.sqlite'}"
+    from app.events.store.postgis import PostgisEventStore
+
+    url: str = request.getfixturevalue("module_postgis_url")
+    with PostgisEventStore(url) as store, store.transaction() as tx:
+        tx.cur.execute("TRUNCATE events, audit, api_keys")  # type: ignore[attr-defined]
+    return url
+
+
+@pytest.fixture
+def events_settings(events_database_url: str, built_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Service settings over the built layers, with the event store of ``events_database_url`` (seeded on start)."""
+    from app.settings import ServiceSettings
+
+    monkeypatch.setenv("CZMAP_DATABASE_URL", events_database_url)
+    monkeypatch.delenv("CZMAP_SEED_EVENTS", raising=False)
+    return ServiceSettings(data_dir=built_data_dir, basemap_url=None)
+
+
+@pytest.fixture
+def events_client(events_settings: Any) -> Iterator[Any]:
+    """A TestClient of ``create_app`` (lifespan run) serving the events of ``events_settings``."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    with TestClient(create_app(events_settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def api_keys(events_client: Any) -> dict[str, str]:
+    """An API key per role (``editor``, ``admin``) in the store of ``events_client``."""
+    from app.events.auth import create_key
+
+    store = events_client.app.state.events.store
+    return {role: create_key(store, role, f"{role} of the tests") for role in ("editor", "admin")}
+
+
+SEED_FILE = PROJECT_ROOT / "app" / "events" / "seed" / "events_2020.json"
+
+
+@pytest.fixture(scope="session")
+def seed_records() -> list[dict[str, Any]]:
+    """The curated seed events as written in the seed file (the expected contents of a freshly started store)."""
+    return list(json.loads(SEED_FILE.read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+def event_feature() -> Callable[..., dict[str, Any]]:
+    """A factory of valid event Features for write bodies: ``event_feature(n, lon=..., lat=..., **properties)``."""
+
+    def make(n: int = 1, lon: float = 46.75, lat: float = 39.82, **changes: Any) -> dict[str, Any]:
+        properties: dict[str, Any] = {
+            "date_start": "2020-10-04",
+            "date_end": "2020-10-05",
+            "place_name": "Stepanakert",
+            "event_type": "Explosions/Remote violence",
+            "sub_event_type": "Shelling/artillery/missile attack",
+            "actors": ["Military Forces of Azerbaijan (2003-)"],
+            "claimed_by": "Local authorities",
+            "sources": [{"publisher": "Example Outlet", "title": "Shelling reported", "published": "2020-10-04"}],
+            "notes": f"test event {n}",
+        }
+        properties.update(changes)
+        geometry = {"type": "Point", "coordinates": [lon, lat]}
+        return {"type": "Feature", "id": f"api-test-{n:04d}", "geometry": geometry, "properties": properties}
+
+    return make
