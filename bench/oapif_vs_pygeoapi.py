@@ -292,8 +292,9 @@ def pygeoapi_server(manifest: dict[str, Any], layers_dir: Path, workdir: Path, w
         capture_output=True,
         timeout=300,
     )
-    command = [str(bin_ / "uvicorn"), "pygeoapi.starlette_app:APP", "--host", HOST, "--port", str(port)]
-    command += ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    # uvicorn on a proto=TCP socket (TCP_NODELAY on accepted connections, see bench/uvicorn_tcp.py), no access log
+    command = [str(bin_ / "python"), str(BENCH / "uvicorn_tcp.py"), "pygeoapi.starlette_app:APP"]
+    command += ["--host", HOST, "--port", str(port), "--workers", str(workers)]
     return Server("pygeoapi", taskset(cpus, command), env, port, workdir / "pygeoapi.log")
 
 
