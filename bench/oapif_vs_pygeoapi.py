@@ -524,8 +524,17 @@ def profile(scenarios: list[Scenario], server: Server, args: argparse.Namespace,
 # Leaves where a thread waits rather than works (thread-pool queue, event-loop poll, locks), and frames every
 # stack passes through; neither says where request time goes.
 IDLE_LEAVES = ("concurrent/futures/thread.py:81)", "EpollSelector.select", "Condition.wait", "Event.wait")
-PLUMBING = ("threading.py:", "concurrent/futures/thread.py:", "click/core.py:", "uvicorn/main.py:", "(uvicorn:")
-PLUMBING += ("uvicorn/_compat.py:", "asyncio/runners.py:", "asyncio/base_events.py:6", "multiprocessing/")
+PLUMBING = (
+    "threading.py:",
+    "concurrent/futures/thread.py:",
+    "click/core.py:",
+    "uvicorn/main.py:",
+    "(uvicorn:",
+    "uvicorn/_compat.py:",
+    "asyncio/runners.py:",
+    "asyncio/base_events.py:6",  # run_forever / run_until_complete
+    "multiprocessing/",
+)
 
 
 def hot_spots(raw: Path, top: int = 25) -> dict[str, Any]:
