@@ -121,7 +121,8 @@ def _load_derived_state(app: FastAPI, settings: ServiceSettings, registry: Colle
         app.state.event_counter = StoreEventCounter(store.service)
     # point grids are built on first use, so start-up (and every test app) stays fast
     app.state.zone_index = load_zone_index(settings.data_dir, warm=False)
-    app.state.analysis_settings = AnalysisSettings(**{"data_dir": settings.data_dir})
+    overrides: dict[str, Any] = {"data_dir": settings.data_dir}  # the rest from CZMAP_* variables
+    app.state.analysis_settings = AnalysisSettings(**overrides)
 
 
 def _settings_from_environment() -> ServiceSettings:

@@ -45,24 +45,31 @@ class ItemsFormat(StrEnum):
     fgb = "fgb"
 
 
-def get_settings(request: Request) -> ServiceSettings:
+async def get_settings(request: Request) -> ServiceSettings:
     """The settings the app was created with."""
     settings: ServiceSettings = request.app.state.settings
     return settings
 
 
-def get_registry(request: Request) -> CollectionRegistry:
+def registry_of(request: Request) -> CollectionRegistry:
     """The collections loaded at start-up."""
     registry: CollectionRegistry = request.app.state.collections
     return registry
 
 
-def get_collection(
+# Dependencies are ``async def`` when they only read request state: a sync dependency costs a thread-pool
+# hop per request, which profiling showed to be the largest cost of a layer request (bench/README.md).
+async def get_registry(request: Request) -> CollectionRegistry:
+    """The collections loaded at start-up (as a dependency)."""
+    return registry_of(request)
+
+
+async def get_collection(
     request: Request,
     collection_id: Annotated[str, Path(alias="collectionId", description="Id of a collection listed at /collections.")],
 ) -> Collection:
     """The collection named in the path; raises :class:`app.errors.CollectionNotFound`."""
-    return get_registry(request).get(collection_id)
+    return registry_of(request).get(collection_id)
 
 
 CollectionDep = Annotated[Collection, Depends(get_collection)]
@@ -77,7 +84,7 @@ def _negotiate(request: Request, f: StrEnum | None) -> str:
     return "html" if "text/html" in accept and "json" not in accept else "json"
 
 
-def page_format(
+async def page_format(
     request: Request,
     f: Annotated[
         PageFormat | None, Query(description="Response format; without it, the Accept header decides (JSON default).")
@@ -87,7 +94,7 @@ def page_format(
     return _negotiate(request, f)
 
 
-def items_format(
+async def items_format(
     request: Request,
     f: Annotated[
         ItemsFormat | None,
@@ -101,7 +108,7 @@ def items_format(
     return _negotiate(request, f)
 
 
-def output_crs(
+async def output_crs(
     crs: Annotated[
         str | None,
         Query(
@@ -136,7 +143,7 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def strict_query(request: Request) -> None:
+async def strict_query(request: Request) -> None:
     """Reject query parameters the route does not declare."""
     allowed = declared_parameters(request)
     unknown = [name for name in request.query_params if name not in allowed]
@@ -202,7 +209,7 @@ class ItemsParams:
 ItemsParamsDep = Annotated[ItemsParams, Depends()]
 
 
-def items_query(request: Request, collection: CollectionDep, params: ItemsParamsDep) -> ItemsQuery:
+async def items_query(request: Request, collection: CollectionDep, params: ItemsParamsDep) -> ItemsQuery:
     """The validated :class:`ItemsQuery`; any query parameter named after a queryable is an equality filter."""
     queryables = collection.queryables()
     properties = _property_filters(request, queryables)

@@ -37,7 +37,7 @@ from app.ogc.crs import reproject_features
 from app.ogc.errorhandlers import NotModified
 from app.ogc.html import environment, render
 from app.ogc.links import GEOJSON, HTML, JSON, link, link_header, with_query
-from app.ogc.params import get_registry, output_crs, page_format, strict_query
+from app.ogc.params import output_crs, page_format, registry_of, strict_query
 from app.responses import GeoJSONResponse, JSONResponse
 
 router = APIRouter(tags=["Events"], dependencies=[Depends(strict_query)])
@@ -58,7 +58,7 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 
 def get_events(request: Request) -> EventsCollection:
     """The events collection of the app (404 when the app serves none)."""
-    collection = get_registry(request).get(COLLECTION_ID)
+    collection = registry_of(request).get(COLLECTION_ID)
     if not isinstance(collection, EventsCollection):
         raise StoreUnavailable(f"the collection {COLLECTION_ID!r} is not served from the event store")
     return collection
