@@ -3,7 +3,7 @@
 :class:`EventsCollection` implements :class:`app.collections.base.Collection` by translating each
 :class:`~app.collections.base.ItemsQuery` into an :class:`~app.events.store.base.EventQuery`: the store applies
 bbox, datetime (an event matches an interval its ``date_start``..``date_end`` overlaps), equality filters, CQL2
-(translated to SQL) and paging. Its ``meta.version`` is the store's change count, so ETags change with every
+(translated to SQL) and paging. Its ``meta.version`` is the store's data version, so ETags change with every
 committed write, whichever process made it. :func:`event_collections` is the provider that opens the store when the
 app starts, seeds an empty store with the curated 2020 events, and closes it at shutdown.
 """
@@ -82,15 +82,15 @@ class EventsCollection:
         self.settings = settings or EventsApiSettings()
         self._queryables = {name: _queryable(name, kind) for name, kind in QUERYABLES.items()}
         self._lock = Lock()
-        self._meta: tuple[int, CollectionMeta] | None = None
+        self._meta: tuple[str, CollectionMeta] | None = None
 
     @property
     def meta(self) -> CollectionMeta:
         """Metadata with the current version and extent (the extent is re-read only after a change)."""
-        changes = self.service.store.change_count()
+        version = self.service.store.data_version()
         with self._lock:
-            if self._meta is None or self._meta[0] != changes:
-                self._meta = (changes, _meta(changes, self.service.store.extent()))
+            if self._meta is None or self._meta[0] != version:
+                self._meta = (version, _meta(version, self.service.store.extent()))
             return self._meta[1]
 
     @meta.setter
@@ -174,7 +174,7 @@ def _queryable(name: str, kind: Kind) -> Queryable:
     return Queryable(name, kind_type, title=name.replace("_", " "), format=fmt)
 
 
-def _meta(changes: int, extent: StoreExtent) -> CollectionMeta:
+def _meta(version: str, extent: StoreExtent) -> CollectionMeta:
     start = temporal.start_of(extent.date_start) if extent.date_start else None
     end = temporal.end_of(extent.date_end) if extent.date_end else None
     return CollectionMeta(
@@ -185,7 +185,7 @@ def _meta(changes: int, extent: StoreExtent) -> CollectionMeta:
             "per report with its dates, precision codes, ACLED event type, who claimed it, verification status and "
             "cited sources. Retracted reports stay, marked 'retracted'; every change is in the item's /history."
         ),
-        version=f"{changes:012x}",
+        version=version,
         bbox=extent.bbox or WORLD,
         geometry_type="Point",
         licence=Licence("CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/"),
