@@ -56,7 +56,7 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_events(request: Request) -> EventsCollection:
+async def get_events(request: Request) -> EventsCollection:
     """The events collection of the app (404 when the app serves none)."""
     collection = registry_of(request).get(COLLECTION_ID)
     if not isinstance(collection, EventsCollection):
@@ -64,7 +64,7 @@ def get_events(request: Request) -> EventsCollection:
     return collection
 
 
-def get_service(request: Request) -> EventService:
+async def get_service(request: Request) -> EventService:
     """The event service opened at start-up (``app.state.events``)."""
     service: EventService | None = getattr(request.app.state, "events", None)
     if service is None:
