@@ -70,6 +70,8 @@ class CollectionMeta:
     style: Mapping[str, Any] = field(default_factory=dict)
     #: Zoom levels with a simplified display variant, ascending.
     zooms: tuple[int, ...] = ()
+    #: True when features change while the service runs (writes), so responses must be revalidated.
+    mutable: bool = False
 
 
 @dataclass(frozen=True)

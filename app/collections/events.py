@@ -193,6 +193,7 @@ def _meta(version: str, extent: StoreExtent) -> CollectionMeta:
         "to their publishers",
         keywords=("Nagorno-Karabakh", "2020", "armed conflict", "events", "ACLED", "UCDP GED"),
         temporal=TimeInterval(start, end) if start or end else None,
+        mutable=True,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 import shapely
@@ -22,6 +23,8 @@ def features_to_csv(features: list[dict[str, Any]]) -> str:
     ...                          "properties": {"id": "a", "name": "Shusha"}}]).strip())
     id,name,wkt
     a,Shusha,POINT (46.75 39.8)
+    >>> print(features_to_csv([{"id": "e", "geometry": None, "properties": {"actors": ["A", "B"]}}]).splitlines()[1])
+    e,"[""A"", ""B""]",
 
     """
     columns: dict[str, None] = {"id": None}
@@ -41,6 +44,8 @@ def features_to_csv(features: list[dict[str, Any]]) -> str:
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, list | dict):  # actors, sources, zones: JSON, which spreadsheets and scripts can read
+        value = json.dumps(value, ensure_ascii=False)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value

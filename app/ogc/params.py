@@ -250,8 +250,13 @@ def _property_filters(request: Request, queryables: dict[str, Queryable]) -> dic
     return {name: parse_property_value(queryables[name], request.query_params[name]) for name in extra}
 
 
-def conditional(request: Request, settings: ServiceSettings, version: str, fmt: str) -> dict[str, str]:
+def conditional(
+    request: Request, settings: ServiceSettings, version: str, fmt: str, mutable: bool = False
+) -> dict[str, str]:
     """Caching headers of a response, raising :class:`NotModified` when ``If-None-Match`` holds its ETag.
+
+    Data that changes between versions of the service (``mutable``: the event store) is sent ``no-cache``, so
+    browsers and embedded maps revalidate with the ETag instead of showing a page from before a write.
 
     The strong ETag hashes the data version, the path, the sorted query, the negotiated format and the
     content coding the compression middleware will pick, so that each distinct byte sequence has its own tag.
@@ -260,7 +265,7 @@ def conditional(request: Request, settings: ServiceSettings, version: str, fmt: 
     coding = "br" if "br" in encoding else "gzip" if "gzip" in encoding else "identity"
     query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
     digest = hashlib.sha256(f"{version}|{request.url.path}|{query}|{fmt}|{coding}".encode()).hexdigest()[:32]
-    headers = {"ETag": f'"{digest}"', "Cache-Control": settings.cache_header}
+    headers = {"ETag": f'"{digest}"', "Cache-Control": "no-cache" if mutable else settings.cache_header}
     candidates = {t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")}
     if headers["ETag"] in candidates or "*" in candidates:
         raise NotModified(headers)

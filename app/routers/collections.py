@@ -40,7 +40,7 @@ def list_collections(request: Request, registry: RegistryDep, settings: Settings
 )
 def describe_collection(request: Request, collection: CollectionDep, settings: SettingsDep, fmt: FormatDep) -> Response:
     """Spatial extent (CRS84), temporal extent, CRS, licence, attribution and links to the features."""
-    headers = conditional(request, settings, collection.meta.version, fmt)
+    headers = conditional(request, settings, collection.meta.version, fmt, collection.meta.mutable)
     if fmt == "html":
         return render(request, "collection.html", headers, c=collection)
     return JSONResponse(documents.collection(collection, _base(request)), headers=headers)
@@ -55,7 +55,7 @@ def describe_collection(request: Request, collection: CollectionDep, settings: S
 )
 def get_queryables(request: Request, collection: CollectionDep, settings: SettingsDep, fmt: FormatDep) -> Response:
     """The properties that can be used in ``filter`` and as ``name=value`` parameters, as a JSON Schema."""
-    headers = conditional(request, settings, collection.meta.version, fmt)
+    headers = conditional(request, settings, collection.meta.version, fmt, collection.meta.mutable)
     if fmt == "html":
         return render(request, "queryables.html", headers, c=collection, queryables=collection.queryables())
     return SchemaResponse(documents.queryables(collection, _base(request)), headers=headers)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import date
 from typing import Any
 
@@ -213,3 +216,19 @@ def test_hostile_place_name_is_escaped_in_html(events_client, api_keys, event_fe
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert HOSTILE not in page.text
         assert "&lt;script&gt;" in page.text
+
+
+def test_event_pages_are_revalidated_but_layer_pages_cached(events_client: TestClient) -> None:
+    events = events_client.get("/collections/events/items")
+    layer = events_client.get("/collections/seven-districts/items")
+    assert events.headers["cache-control"] == "no-cache" and events.headers["etag"]
+    assert "max-age" in layer.headers["cache-control"]
+    assert events_client.get("/collections/events").headers["cache-control"] == "no-cache"
+
+
+def test_csv_list_cells_are_json(events_client: TestClient, seed_records) -> None:
+    response = events_client.get("/collections/events/items", params={"f": "csv", "limit": 5})
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    for row in rows:
+        sources = json.loads(row["sources"])
+        assert sources and all("publisher" in s for s in sources)
