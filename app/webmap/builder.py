@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from app.events.vocab import ACLED_EVENT_TYPES
 from app.webmap import elements as el
 from app.webmap.attribution import attribution_html
 from app.webmap.settings import MapSettings
@@ -38,6 +39,19 @@ def geometry_kind(geometry_type: str | None) -> str:
     if "line" in kind:
         return "line"
     return "point"
+
+
+def is_dated(meta: Mapping) -> bool:
+    """Whether a layer changes with the date: a validity on the layer, or ``valid_from`` / ``valid_to`` columns.
+
+    Examples
+    --------
+    >>> is_dated({"valid_from": None, "properties": {"id": "str", "valid_from": "str"}}), is_dated({"properties": {}})
+    (True, False)
+
+    """
+    columns = meta.get("properties") or {}
+    return bool(meta.get("valid_from") or meta.get("valid_to") or "valid_from" in columns or "valid_to" in columns)
 
 
 def collection_url(settings: MapSettings, collection: str) -> str:
@@ -98,7 +112,7 @@ def _zone_layers(manifest: Mapping, settings: MapSettings) -> list[Any]:
                 title=str(meta.get("title") or layer_id),
                 url=collection_url(settings, layer_id),
                 style=meta.get("style") or {},
-                dated=bool(meta.get("valid_from") or meta.get("valid_to")),
+                dated=is_dated(meta),
                 variants=bool(meta.get("variants")),
                 pageSize=min(settings.page_size, MAX_ZONE_FEATURES),
                 maxFeatures=MAX_ZONE_FEATURES,
@@ -127,6 +141,7 @@ def _legend_entries(manifest: Mapping) -> list[dict[str, Any]]:
                 "color": str(style.get("color") or "#000000"),
                 "dash": bool(style.get("dash")),
                 "kind": geometry_kind(meta.get("geometry_type")),
+                "control": "controlled_by" in (meta.get("properties") or {}),
             }
         )
     return entries
@@ -144,7 +159,7 @@ def _controls(view: MapView, manifest: Mapping, settings: MapSettings, title: st
         el.TimeControl(
             min=EARLIEST.isoformat(), max=LATEST.isoformat(), war=[WAR_START.isoformat(), WAR_END.isoformat()]
         ),
-        el.FilterControl(),
+        el.FilterControl(eventTypes=list(ACLED_EVENT_TYPES)),
         el.Legend(layers=_legend_entries(manifest), events=EVENTS in view.layers),
     ]
     controls += tools if options.embed else []

@@ -144,7 +144,7 @@ class TimeControl(_ContextCall):
 
 
 class FilterControl(_ContextCall):
-    """Check boxes filtering events by verification status."""
+    """Check boxes filtering events by type and by verification status (labelled, keyboard usable)."""
 
     function = "filterControl"
 
