@@ -1,17 +1,25 @@
-"""``czmap render``: the static PNG of a map view, and its alt text, from the command line."""
+"""``czmap render``: the static PNG of a map view, and its alt text, from the command line.
+
+Events come from the event store the service uses (``CZMAP_DATABASE_URL``, else ``<data dir>/events.sqlite``,
+seeded with the curated 2020 events when empty, as ``czmap serve`` does), or from a GeoJSON file (``--events``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from app.settings import GeodataSettings
+from app.errors import StoreUnavailable
+from app.events.errors import EventError
+from app.settings import GeodataSettings, ServiceSettings
 from app.webmap.errors import MapError
-from app.webmap.render import render_png
-from app.webmap.sources import BuiltLayers, GeoJSONEvents, MapData
-from app.webmap.view import parse_view
+from app.webmap.render import StaticMap, render_png
+from app.webmap.sources import BuiltLayers, EventSource, GeoJSONEvents, MapData
+from app.webmap.view import MapView, parse_view
 from geodata.build import read_manifest
 
 render_cli = typer.Typer(help="Render a static PNG of a map view (no tile server needed).")
@@ -21,7 +29,9 @@ render_cli = typer.Typer(help="Render a static PNG of a map view (no tile server
 def render(
     out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")] = Path("map.png"),
     data_dir: Annotated[Path | None, typer.Option(help="Built data folder (default: $CZMAP_DATA_DIR).")] = None,
-    events: Annotated[Path | None, typer.Option(help="GeoJSON FeatureCollection of reported events.")] = None,
+    events: Annotated[
+        Path | None, typer.Option(help="GeoJSON FeatureCollection of events (default: the event store).")
+    ] = None,
     lat: Annotated[str | None, typer.Option(help="Latitude of the centre.")] = None,
     lon: Annotated[str | None, typer.Option(help="Longitude of the centre.")] = None,
     zoom: Annotated[str | None, typer.Option(help="Zoom level, 4 to 18.")] = None,
@@ -38,12 +48,27 @@ def render(
         manifest = read_manifest(folder)
         params = {"lat": lat, "lon": lon, "zoom": zoom, "datetime": datetime, "layers": layers, "title": title}
         view = parse_view({**params, "dark": "true" if dark else None}, manifest["layers"])
-        event_source = GeoJSONEvents.from_file(events) if events else GeoJSONEvents([])
-        image = render_png(
-            view, manifest, MapData(BuiltLayers(folder, manifest), event_source), width=width, height=height
-        )
-    except (MapError, OSError, ValueError) as exc:
+        with event_source(folder, events) as source:
+            image = _render(view, manifest, MapData(BuiltLayers(folder, manifest), source), width, height)
+    except (MapError, EventError, StoreUnavailable, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     out.write_bytes(image.png)
     typer.echo(image.alt)
+
+
+@contextmanager
+def event_source(data_dir: Path, events_file: Path | None) -> Iterator[EventSource]:
+    """The events of a GeoJSON file, or of the event store the service would open for ``data_dir``."""
+    if events_file is not None:
+        yield GeoJSONEvents.from_file(events_file)
+        return
+    from app.collections.event_adapters import StoreEventSource
+    from app.collections.events import event_collections
+
+    with event_collections(ServiceSettings.model_validate({"data_dir": data_dir})) as collections:
+        yield StoreEventSource(collections[0].service)
+
+
+def _render(view: MapView, manifest: dict, data: MapData, width: int, height: int) -> StaticMap:
+    return render_png(view, manifest, data, width=width, height=height)

@@ -11,6 +11,7 @@ from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -19,7 +20,7 @@ from pyproj import Transformer
 
 from app.webmap.alttext import NAMING_LAYERS, alt_text, date_phrase
 from app.webmap.attribution import attribution_text
-from app.webmap.builder import DEFAULT_TITLE, zone_layer_ids
+from app.webmap.builder import DEFAULT_TITLE, is_dated, zone_layer_ids
 from app.webmap.errors import InvalidViewError
 from app.webmap.sources import MapData
 from app.webmap.view import EVENTS, MapView
@@ -37,6 +38,11 @@ VERIFICATION_COLOURS = {
     "retracted": "#999999",
 }
 TO_MERCATOR = Transformer.from_crs(4326, 3857, always_xy=True)
+#: location_precision from which an event has no meaningful point (country only, waters/airspace): not drawn.
+UNMAPPED_PRECISION = 6
+#: Fill of a zone by who controlled it (as the web map; Okabe-Ito), matched by words in ``controlled_by``.
+CONTROL_COLOURS = (("armenia", "#D55E00"), ("azerbaijan", "#0072B2"), ("russia", "#F0E442"), ("peacekeep", "#F0E442"))
+PixelBox = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,9 @@ class StaticMap:
     png: bytes
     alt: str
     event_count: int
+    unmapped_count: int = 0
+    legend_box: PixelBox | None = None
+    credits_box: PixelBox | None = None
 
 
 def type_family(event_type: object) -> str:
@@ -94,10 +103,34 @@ def view_events(view: MapView, data: MapData, width: int, height: int) -> gpd.Ge
     return _filtered_events(view, data, (west, south, east, north)) if EVENTS in view.layers else _empty()
 
 
+def split_unmapped(events: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """``(drawn, unmapped)``: events located better than the country, and the rest (never drawn as points)."""
+    precision = pd.to_numeric(_column(events, "location_precision"), errors="coerce").fillna(1)
+    unmapped = precision >= UNMAPPED_PRECISION
+    return events[~unmapped], events[unmapped]
+
+
 def describe(view: MapView, manifest: Mapping, data: MapData, events: gpd.GeoDataFrame) -> str:
-    """The alt text of ``view`` showing ``events``."""
+    """The alt text of ``view`` showing ``events``: it counts the events drawn, and names those that are not."""
+    drawn, unmapped = split_unmapped(events)
     zones = {layer: data.zones.zones(layer) for layer in NAMING_LAYERS if layer in manifest.get("layers", {})}
-    return alt_text(events, zones, view.start, view.end)
+    text = alt_text(drawn, zones, view.start, view.end)
+    if len(unmapped):
+        text += f" {unmapped_phrase(len(unmapped))}"
+    return text
+
+
+def unmapped_phrase(count: int) -> str:
+    """The sentence about events that are not drawn.
+
+    Examples
+    --------
+    >>> unmapped_phrase(1)
+    '1 more reported event, located only to the country or in waters/airspace, is not drawn.'
+
+    """
+    noun, verb = ("event", "is") if count == 1 else ("events", "are")
+    return f"{count:,} more reported {noun}, located only to the country or in waters/airspace, {verb} not drawn."
 
 
 def render_png(view: MapView, manifest: Mapping, data: MapData, *, width: int = 1200, height: int = 800) -> StaticMap:
@@ -119,7 +152,8 @@ def render_png(view: MapView, manifest: Mapping, data: MapData, *, width: int = 
     StaticMap
 
     """
-    events = view_events(view, data, width, height)
+    matched = view_events(view, data, width, height)
+    events, unmapped = split_unmapped(matched)
     map_px = height - HEADER_PX - FOOTER_PX
     x0, y0, x1, y1 = view_bounds(view, width, map_px)
     fig = Figure(figsize=(width / 100, height / 100), dpi=100)
@@ -133,10 +167,26 @@ def render_png(view: MapView, manifest: Mapping, data: MapData, *, width: int = 
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    _decorate(fig, ax, view, manifest, handles, len(events))
+    legend, credits = _decorate(fig, ax, view, manifest, handles, (len(events), len(unmapped)))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, facecolor=fig.get_facecolor())
-    return StaticMap(png=buffer.getvalue(), alt=describe(view, manifest, data, events), event_count=len(events))
+    return StaticMap(
+        png=buffer.getvalue(),
+        alt=describe(view, manifest, data, matched),
+        event_count=len(events),
+        unmapped_count=len(unmapped),
+        legend_box=_pixel_box(fig, legend),
+        credits_box=_pixel_box(fig, credits),
+    )
+
+
+def _pixel_box(fig: Figure, artist: Artist | None) -> PixelBox | None:
+    """Where ``artist`` landed in the saved image: (left, top, right, bottom) pixels, top-left origin."""
+    if artist is None:
+        return None
+    extent = artist.get_window_extent()  # laid out by savefig
+    height = fig.bbox.height
+    return (int(extent.x0), int(height - extent.y1), int(math.ceil(extent.x1)), int(math.ceil(height - extent.y0)))
 
 
 def _empty() -> gpd.GeoDataFrame:
@@ -160,13 +210,15 @@ def _draw_zones(ax: Axes, view: MapView, manifest: Mapping, data: MapData) -> li
         meta = manifest["layers"][layer_id]
         style = meta.get("style") or {}
         colour = style.get("color", "#000000")
-        frame = data.zones.zones(layer_id, as_of=view.end if meta.get("valid_from") or meta.get("valid_to") else None)
+        frame = data.zones.zones(layer_id, as_of=view.end if is_dated(meta) else None)
         if not len(frame):
             continue
         frame = frame.to_crs(3857)
         dashed: Literal["--", "-"] = "--" if style.get("dash") else "-"
         kind = (meta.get("geometry_type") or "").lower()
-        if "polygon" in kind:
+        if "polygon" in kind and "controlled_by" in frame.columns:
+            handles += _draw_control(ax, frame, meta.get("title", layer_id))
+        elif "polygon" in kind:
             frame.plot(
                 ax=ax, facecolor=colour, alpha=max(float(style.get("fill_opacity", 0.15)), 0.08), edgecolor="none"
             )
@@ -178,6 +230,28 @@ def _draw_zones(ax: Axes, view: MapView, manifest: Mapping, data: MapData) -> li
         else:
             frame.plot(ax=ax, color=colour, markersize=4)
             handles.append(Line2D([], [], color=colour, marker="o", linestyle="", label=meta.get("title", layer_id)))
+    return handles
+
+
+def control_colour(controlled_by: object) -> str:
+    """The fill of a zone held by ``controlled_by`` (grey when no rule matches).
+
+    Examples
+    --------
+    >>> control_colour("Armenian forces (Nagorno-Karabakh authorities)"), control_colour("Azerbaijan")
+    ('#D55E00', '#0072B2')
+
+    """
+    text = str(controlled_by or "").lower()
+    return next((colour for word, colour in CONTROL_COLOURS if word in text), "#999999")
+
+
+def _draw_control(ax: Axes, frame: gpd.GeoDataFrame, title: str) -> list:
+    handles: list = []
+    for who, part in frame.groupby(frame["controlled_by"].fillna("unknown").astype(str), sort=True):
+        colour = control_colour(who)
+        part.plot(ax=ax, facecolor=colour, alpha=0.35, edgecolor="#333333", linewidth=0.6)
+        handles.append(Patch(facecolor=colour, edgecolor="#333333", alpha=0.6, label=f"{title}: {who}"))
     return handles
 
 
@@ -198,7 +272,20 @@ def _draw_events(ax: Axes, events: gpd.GeoDataFrame) -> list:
     colours = _column(projected, "verification").map(
         lambda value: VERIFICATION_COLOURS.get(str(value), VERIFICATION_COLOURS["reported"])
     )
-    handles = []
+    handles: list = []
+    if (precision == 2).any():
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                markersize=10,
+                markerfacecolor="none",
+                color="#0072B2",
+                linestyle="",
+                label="Location within ~25 km",
+            )
+        )
     for family, marker in TYPE_MARKERS.items():
         mask = families == family
         if not mask.any():
@@ -216,21 +303,33 @@ def _draw_events(ax: Axes, events: gpd.GeoDataFrame) -> list:
         )
         handles.append(
             Line2D(
-                [], [], marker=marker, color="black", markerfacecolor="#F0E442", linestyle="", label=f"Event: {family}"
+                [], [], marker=marker, color="black", markerfacecolor="white", linestyle="", label=f"Event: {family}"
             )
         )
+    present = set(_column(projected, "verification").astype(str))
+    for status, colour in VERIFICATION_COLOURS.items():
+        if status in present:
+            handles.append(Patch(facecolor=colour, edgecolor="black", label=f"Fill: {status}"))
     return handles
 
 
-def _decorate(fig: Figure, ax: Axes, view: MapView, manifest: Mapping, handles: list, count: int) -> None:
+def _decorate(
+    fig: Figure, ax: Axes, view: MapView, manifest: Mapping, handles: list, counts: tuple[int, int]
+) -> tuple[Artist | None, Artist]:
+    """Title, counts, credits and legend; returns the legend (None without handles) and the credits text."""
+    count, unmapped = counts
     width, height = fig.get_size_inches() * fig.dpi
     colour = "#eeeeee" if view.dark else "#111111"
     fig.set_facecolor("#111111" if view.dark else "#ffffff")
     fig.text(8 / width, 1 - 6 / height, view.title or DEFAULT_TITLE, fontsize=13, weight="bold", color=colour, va="top")
     when = f"{count:,} reported events {date_phrase(view.start, view.end)}"
+    if unmapped:
+        when += f" ({unmapped:,} more located only to the country or in waters/airspace: not drawn)"
     fig.text(8 / width, 1 - 30 / height, when, fontsize=10, color=colour, va="top")
     credits = "Zones: " + attribution_text(manifest) + " Events: see each event's sources. Basemap: none."
     wrapped = "\n".join(textwrap.wrap(credits, width=max(40, int(width / 4.4)))[:4])
-    fig.text(8 / width, (FOOTER_PX - 3) / height, wrapped, fontsize=6, color=colour, va="top", linespacing=1.2)
-    if handles:
-        ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.9)
+    credits_text = fig.text(
+        8 / width, (FOOTER_PX - 3) / height, wrapped, fontsize=6, color=colour, va="top", linespacing=1.2
+    )
+    legend = ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.9) if handles else None
+    return legend, credits_text
