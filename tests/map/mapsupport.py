@@ -1,22 +1,24 @@
 """Helpers and fixtures of the map tests (imported by conftest.py).
 
-A real uvicorn server with the map router, an OGC-style items endpoint over the built layers and a
-GeoJSON events fixture (with injection payloads), and headless Chromium driven by Playwright.
-
-Until the OGC API service is merged the items endpoint here is a stand-in; switch to ``create_app`` then.
+Every server here is the real service: ``create_app`` over a copy of the built data folder, with its own SQLite
+event store, run by uvicorn (lifespan on) in a thread. Test events go into that store through the event domain
+(:class:`app.events.service.EventService` with an editor key; retractions with an admin key), never through a
+stand-in endpoint. A second small server on another port plays the tile server and a journalist's page that
+frames the embed. The browser is headless Chromium driven by Playwright.
 """
 
 from __future__ import annotations
 
+import html
 import io
-import json
 import os
 import random
 import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,17 +27,18 @@ from typing import Any
 import geopandas as gpd
 import pytest
 import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, Response
 
-from app.routers.map import install_error_handlers, router
+from app.events.auth import create_key
+from app.events.model import parse_event_in
+from app.events.service import EventService, open_service
+from app.events.settings import EventStoreSettings
+from app.main import create_app
+from app.settings import ServiceSettings
 from app.webmap.settings import MapSettings
-from app.webmap.sources import BuiltLayers, GeoJSONEvents, MapData
-from geodata.build import read_manifest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-STATIC_DIR = PROJECT_ROOT / "app" / "static"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "map"
 REQUIRE_ALL = os.environ.get("CZMAP_REQUIRE_ALL") == "1" or os.environ.get("CI") == "true"
 CHROMIUM = Path(os.environ.get("CZMAP_CHROMIUM", "/usr/bin/chromium"))
@@ -47,6 +50,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+BULK_COUNT = 100_000
 
 #: Event fields that would run script if they reached the DOM as HTML.
 PAYLOADS = [
@@ -59,6 +63,9 @@ PAYLOADS = [
 DISTRICT_EVENTS = {"AZ-CAB": 6, "AZ-FUZ": 5, "AZ-AGM": 3}
 JS_URL = "javascript:window.__pwned=9"
 FIRST_WEEK = (date(2020, 10, 1), date(2020, 10, 7))
+VERIFICATION_CYCLE = ["reported", "corroborated", "verified", "disputed", "retracted"]
+#: Events whose location is only the country (6) or international waters/airspace (7): listed, not drawn.
+UNMAPPED = {"ev-country": (6, 47.55, 40.25, date(2020, 10, 12)), "ev-airspace": (7, 46.05, 39.45, date(2020, 10, 14))}
 
 
 def require(available: bool, what: str) -> None:
@@ -70,21 +77,21 @@ def require(available: bool, what: str) -> None:
     pytest.skip(f"{what} not available")
 
 
-def _event(
-    event_id: str, lon: float, lat: float, day: date, *, place: str, district: str, **extra: Any
-) -> dict[str, Any]:
-    props = {
+# -- test events (records in the form the event domain accepts: EventIn fields) -------------------------------
+def _event(event_id: str, lon: float, lat: float, day: date, *, place: str, **extra: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
         "id": event_id,
         "date_start": day.isoformat(),
         "date_end": day.isoformat(),
-        "date_precision": "day",
+        "date_precision": 1,
+        "lon": lon,
+        "lat": lat,
         "place_name": place,
         "location_precision": 1,
-        "zones": [district],
         "event_type": "Battles",
         "sub_event_type": "Armed clash",
         "actors": ["Armed forces of Azerbaijan", "Armed forces of Armenia"],
-        "claimed_by": ["Ministry of Defence"],
+        "claimed_by": "Ministry of Defence",
         "verification": "reported",
         "fatalities_best": 2,
         "fatalities_low": 1,
@@ -92,20 +99,15 @@ def _event(
         "sources": [
             {
                 "publisher": "Example Wire",
-                "title": "Report",
+                "title": f"Report on {place}",
                 "published": day.isoformat(),
-                "url": "https://example.org/report",
+                "url": f"https://example.org/report/{event_id}",
             }
         ],
-        "notes": "",
+        "notes": None,
     }
-    props.update(extra)
-    return {
-        "type": "Feature",
-        "id": event_id,
-        "geometry": {"type": "Point", "coordinates": [lon, lat]},
-        "properties": props,
-    }
+    record.update(extra)
+    return record
 
 
 def district_points(data_dir: Path, district: str, count: int, seed: int) -> list[tuple[float, float]]:
@@ -119,57 +121,75 @@ def district_points(data_dir: Path, district: str, count: int, seed: int) -> lis
 
 
 def make_events(data_dir: Path) -> list[dict[str, Any]]:
-    """Events of the first week of October in three districts, later events, and events carrying payloads."""
-    features = []
+    """Events of the first week of October in three districts, later events, events carrying payloads, and two
+    events without a mappable location (country only, airspace).
+
+    ``verification`` is what the event ends up as: ``retracted`` ones are created as reported, then retracted.
+    """
+    records = []
     n = 0
     for d, (district, count) in enumerate(DISTRICT_EVENTS.items()):
         for lon, lat in district_points(data_dir, district, count, seed=d):
             day = FIRST_WEEK[0] + timedelta(days=n % 7)
-            verification = ["reported", "corroborated", "verified", "disputed", "retracted"][n % 5]
-            features.append(
+            records.append(
                 _event(
                     f"ev-{n}",
                     lon,
                     lat,
                     day,
-                    place=f"Village {n}",
-                    district=district,
-                    verification=verification,
+                    place=f"Village {n} ({district})",
+                    verification=VERIFICATION_CYCLE[n % 5],
                     location_precision=1 + n % 3,
                 )
             )
             n += 1
     for lon, lat in district_points(data_dir, "AZ-ZAN", 4, seed=9):
-        features.append(
+        records.append(
             _event(
                 f"ev-{n}",
                 lon,
                 lat,
                 date(2020, 10, 25),
                 place=f"Village {n}",
-                district="AZ-ZAN",
                 event_type="Explosions/Remote violence",
+                sub_event_type="Air/drone strike",
             )
         )
         n += 1
     for i, payload in enumerate(PAYLOADS):
         lon, lat = 46.2 + 0.3 * i, 39.2 + 0.25 * i
-        features.append(
+        records.append(
             _event(
                 f"xss-{i}",
                 lon,
                 lat,
                 date(2020, 10, 20),
                 place=payload,
-                district=payload,
-                event_type=payload,
                 notes=payload,
                 actors=[payload],
-                claimed_by=[payload],
-                sources=[{"publisher": payload, "title": payload, "url": JS_URL}],
+                claimed_by=payload,
+                sources=[{"publisher": payload, "title": payload}],
             )
         )
-    return features
+    for event_id, (precision, lon, lat, day) in UNMAPPED.items():
+        records.append(
+            _event(
+                event_id,
+                lon,
+                lat,
+                day,
+                place="Azerbaijan" if precision == 6 else "Airspace over the Araks",
+                location_precision=precision,
+                event_type="Explosions/Remote violence",
+                sub_event_type="Air/drone strike",
+            )
+        )
+    return records
+
+
+def drawable(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records the map draws as points (location known better than the country)."""
+    return [r for r in records if r.get("location_precision", 1) < 6]
 
 
 def bulk_events(count: int, seed: int = 1) -> list[dict[str, Any]]:
@@ -183,60 +203,117 @@ def bulk_events(count: int, seed: int = 1) -> list[dict[str, Any]]:
             rng.uniform(38.9, 40.3),
             start + timedelta(days=rng.randrange(45)),
             place=f"Place {i}",
-            district="AZ-FUZ",
             location_precision=rng.choice([1, 2, 3]),
+            sources=[{"publisher": "Bulk Wire", "title": f"Report {i}"}],
         )
         for i in range(count)
     ]
 
 
-class ItemsStore:
-    """A stand-in for the OGC API items endpoint: built layers (per display zoom) and in-memory events."""
-
-    def __init__(self, data_dir: Path, manifest: dict, events: list[dict[str, Any]]) -> None:
-        self.data_dir = data_dir
-        self.manifest = manifest
-        self.events = events
-        self._cache: dict[tuple[str, str | None], list[dict]] = {}
-
-    def layer(self, layer_id: str, zoom: str | None) -> list[dict]:
-        key = (layer_id, zoom)
-        if key not in self._cache:
-            meta = self.manifest["layers"][layer_id]
-            table = meta.get("variants", {}).get(zoom, {}).get("layer", layer_id) if zoom else layer_id
-            frame = gpd.read_file(self.data_dir / "layers" / meta["files"]["gpkg"], layer=table)
-            self._cache[key] = json.loads(frame.to_json(drop_id=True))["features"]
-        return self._cache[key]
-
-    def select(self, collection: str, params: dict[str, str]) -> list[dict]:
-        features = self.events if collection == "events" else self.layer(collection, params.get("zoom"))
-        start, end = _interval(params.get("datetime"))
-        if start:
-            features = [f for f in features if _overlaps(f["properties"], start, end)]
-        if params.get("bbox") and collection == "events":
-            w, s, e, n = (float(v) for v in params["bbox"].split(","))
-            features = [
-                f
-                for f in features
-                if w <= f["geometry"]["coordinates"][0] <= e and s <= f["geometry"]["coordinates"][1] <= n
-            ]
-        return features
+def write_events(service: EventService, records: Sequence[dict[str, Any]], batch: int = 10_000) -> None:
+    """Write ``records`` through the event domain: an editor key creates them, an admin key retracts some."""
+    editor = service.authenticate(f"Bearer {create_key(service.store, 'editor', 'map tests (editor)')}")
+    created = [parse_event_in({**r, "verification": _writable(r["verification"])}) for r in records]
+    for start in range(0, len(created), batch):
+        result = service.write_batch(editor, created[start : start + batch], action="create")
+        assert not result.existing, result.existing
+    retracted = [r["id"] for r in records if r["verification"] == "retracted"]
+    if retracted:
+        admin = service.authenticate(f"Bearer {create_key(service.store, 'admin', 'map tests (admin)')}")
+        for event_id in retracted:
+            service.retract(admin, event_id, "test retraction")
 
 
-def _interval(raw: str | None) -> tuple[str | None, str | None]:
-    if not raw:
-        return None, None
-    parts = raw.split("/")
-    return parts[0], parts[-1]
+def _writable(verification: str) -> str:
+    return "reported" if verification == "retracted" else verification
 
 
-def _overlaps(props: dict, start: str, end: str | None) -> bool:
-    first = props.get("date_start") or props.get("valid_from") or "0000"
-    last = props.get("date_end") or props.get("valid_to") or "9999"
-    return str(first) <= str(end) and str(last) >= str(start)
+# -- servers -----------------------------------------------------------------------------------------------------
+@dataclass
+class LiveServer:
+    """A uvicorn server running in a thread, and the app it serves."""
+
+    url: str
+    app: FastAPI
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def events(self) -> EventService:
+        """The app's event service (the store its lifespan opened)."""
+        service: EventService = self.app.state.events
+        return service
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(app: FastAPI, port: int | None = None) -> Iterator[LiveServer]:
+    """Run ``app`` with uvicorn (lifespan on) in a thread until the block ends."""
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start (see the log above)")
+        time.sleep(0.05)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", app, server, thread)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def copy_data_dir(built: Path, target: Path) -> Path:
+    """A data folder of its own (the built layers copied, no event store yet)."""
+    shutil.copytree(built / "layers", target / "layers")
+    return target
+
+
+def store_settings(data_dir: Path) -> EventStoreSettings:
+    """The SQLite store in ``data_dir`` (named explicitly, so a CZMAP_DATABASE_URL in the shell changes nothing)."""
+    return EventStoreSettings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'events.sqlite'}")
+
+
+@contextmanager
+def map_server(data_dir: Path, tiles_url: str | None, *, seed: bool = False) -> Iterator[LiveServer]:
+    """``create_app`` over ``data_dir`` with its SQLite store (seeded with the curated events when ``seed``)."""
+    with pytest.MonkeyPatch.context() as env:  # the store settings are read when the lifespan starts
+        env.setenv("CZMAP_DATABASE_URL", store_settings(data_dir).database_url or "")
+        env.setenv("CZMAP_SEED_EVENTS", "true" if seed else "false")
+        app = create_app(ServiceSettings(data_dir=data_dir, basemap_url=None))
+        tiles = {"tile_url": f"{tiles_url}/tiles/{{z}}/{{x}}/{{y}}.png", "tile_attribution": "Test tiles"}
+        app.state.map_settings = MapSettings(**(tiles if tiles_url else {}))
+        with serve(app) as live:
+            env.undo()
+            yield live
+
+
+@contextmanager
+def map_client(data_dir: Path, map_settings: MapSettings | None = None, *, seed: bool = False) -> Iterator[Any]:
+    """A TestClient of ``create_app`` over ``data_dir`` (lifespan run), its SQLite store seeded when ``seed``."""
+    from fastapi.testclient import TestClient
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CZMAP_DATABASE_URL", store_settings(data_dir).database_url or "")
+        env.setenv("CZMAP_SEED_EVENTS", "true" if seed else "false")
+        app = create_app(ServiceSettings(data_dir=data_dir, basemap_url=None))
+        app.state.map_settings = map_settings or MapSettings()
+        with TestClient(app) as client:
+            env.undo()
+            yield client
 
 
 def tile_png() -> bytes:
+    """A plain 256 px tile."""
     from PIL import Image
 
     buffer = io.BytesIO()
@@ -244,113 +321,94 @@ def tile_png() -> bytes:
     return buffer.getvalue()
 
 
-def make_app(data_dir: Path, events: list[dict[str, Any]], settings: MapSettings) -> FastAPI:
-    """The map router plus the stand-in items endpoint, static files and a local tile server."""
+def helper_app() -> FastAPI:
+    """The local tile server, and a journalist's page on another origin that frames an embed in 320x240."""
     app = FastAPI()
-    manifest = read_manifest(data_dir)
-    app.state.manifest = manifest
-    app.state.map_settings = settings
-    app.state.map_data = MapData(BuiltLayers(data_dir, manifest), GeoJSONEvents(events))
-    store = ItemsStore(data_dir, manifest, events)
     tile = tile_png()
-    install_error_handlers(app)
-    app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/collections/{collection}/items")
-    def items(collection: str, request: Request) -> Response:
-        if collection != "events" and collection not in manifest["layers"]:
-            return JSONResponse({"code": "NotFound", "description": collection}, status_code=404)
-        params = dict(request.query_params)
-        selected = store.select(collection, params)
-        limit, offset = int(params.get("limit", 100)), int(params.get("offset", 0))
-        body: dict[str, Any] = {
-            "type": "FeatureCollection",
-            "features": selected[offset : offset + limit],
-            "numberMatched": len(selected),
-            "links": [],
-        }
-        if offset + limit < len(selected):
-            next_params = {**params, "offset": str(offset + limit)}
-            query = "&".join(f"{k}={v}" for k, v in next_params.items())
-            body["links"].append({"rel": "next", "href": f"{request.url.path}?{query}"})
-        body["numberReturned"] = len(body["features"])
-        return Response(json.dumps(body), media_type="application/geo+json")
-
-    @app.get("/test-host")
-    def host(request: Request) -> Response:
-        # A journalist's page on another origin (open it as http://localhost:<port>) framing the embed.
-        src = f"http://127.0.0.1:{request.url.port}/embed?title=Small&dark=true"
-        html = (
-            f'<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="{src}" width="320" height="240"></iframe>'
-        )
-        return Response(html, media_type="text/html")
 
     @app.get("/tiles/{z}/{x}/{y}.png")
     def tiles(z: int, x: int, y: int) -> Response:
         return Response(tile, media_type="image/png")
 
+    @app.get("/test-host")
+    def host(src: str) -> HTMLResponse:
+        frame = f'<iframe id="f" src="{html.escape(src)}" width="320" height="240" style="border:0"></iframe>'
+        head = '<head><link rel="icon" href="data:,"></head>'
+        return HTMLResponse(f'<!DOCTYPE html><html>{head}<body style="margin:0">{frame}</body></html>')
+
     return app
 
 
-@dataclass
-class LiveServer:
-    """A uvicorn server running in a thread."""
-
-    url: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def serve(app_factory: Any) -> Iterator[LiveServer]:
-    port = free_port()
-    app = app_factory(f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", server, thread)
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def local_settings(url: str, **overrides: Any) -> MapSettings:
-    return MapSettings(tile_url=f"{url}/tiles/{{z}}/{{x}}/{{y}}.png", tile_attribution="Test tiles", **overrides)
-
-
+# -- fixtures ----------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def map_data_dir(built_data_dir: Path) -> Path:
+    """The session's built data folder (read-only here: servers get copies)."""
     return built_data_dir
 
 
 @pytest.fixture(scope="session")
 def events_fixture(map_data_dir: Path) -> list[dict[str, Any]]:
+    """The test events, as written to the store."""
     return make_events(map_data_dir)
 
 
 @pytest.fixture(scope="session")
-def live_server(map_data_dir: Path, events_fixture: list[dict[str, Any]]) -> Iterator[LiveServer]:
-    yield from serve(lambda url: make_app(map_data_dir, events_fixture, local_settings(url)))
+def helper_server() -> Iterator[LiveServer]:
+    """Tiles and the framing page, on 127.0.0.1 too."""
+    with serve(helper_app()) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    map_data_dir: Path,
+    events_fixture: list[dict[str, Any]],
+    helper_server: LiveServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[LiveServer]:
+    """The real app with the test events in its own store (no seed events)."""
+    data_dir = copy_data_dir(map_data_dir, tmp_path_factory.mktemp("map-data"))
+    with map_server(data_dir, helper_server.url) as live:
+        write_events(live.events, events_fixture)
+        yield live
+
+
+@pytest.fixture(scope="module")
+def seeded_server(
+    map_data_dir: Path, helper_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A fresh app on a fresh store: seeded with the curated 2020 events on start, as in production."""
+    data_dir = copy_data_dir(map_data_dir, tmp_path_factory.mktemp("map-seeded"))
+    with map_server(data_dir, helper_server.url, seed=True) as live:
+        yield live
 
 
 @pytest.fixture(scope="session")
-def big_server(map_data_dir: Path) -> Iterator[LiveServer]:
-    events = bulk_events(100_000)
-    yield from serve(lambda url: make_app(map_data_dir, events, local_settings(url)))
+def bulk_store(map_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store holding 100,000 events written through the domain (built once, copied per server)."""
+    data_dir = copy_data_dir(map_data_dir, tmp_path_factory.mktemp("bulk-template"))
+    service = open_service(store_settings(data_dir))
+    try:
+        write_events(service, bulk_events(BULK_COUNT))
+    finally:
+        service.store.close()
+    return data_dir / "events.sqlite"
+
+
+@pytest.fixture(scope="session")
+def big_server(
+    map_data_dir: Path, bulk_store: Path, helper_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The real app over a store of 100,000 events."""
+    data_dir = copy_data_dir(map_data_dir, tmp_path_factory.mktemp("map-big"))
+    shutil.copyfile(bulk_store, data_dir / "events.sqlite")
+    with map_server(data_dir, helper_server.url) as live:
+        yield live
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    """Headless Chromium (skipped locally, required in CI)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -371,19 +429,26 @@ class PageWatch:
     requests: list[str]
 
 
-@pytest.fixture
-def watched(browser: Any) -> Iterator[PageWatch]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+def watch_page(context: Any) -> PageWatch:
+    """A new page of ``context`` whose errors and requests are recorded."""
     page = context.new_page()
     watch = PageWatch(page, [], [])
     page.on("pageerror", lambda exc: watch.errors.append(f"pageerror: {exc}"))
     page.on("console", lambda msg: watch.errors.append(f"console: {msg.text}") if msg.type == "error" else None)
     page.on("request", lambda request: watch.requests.append(request.url))
-    yield watch
+    return watch
+
+
+@pytest.fixture
+def watched(browser: Any) -> Iterator[PageWatch]:
+    """A watched page in a 1280x800 window."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield watch_page(context)
     context.close()
 
 
 @pytest.fixture
 def artifacts() -> Path:
+    """Where screenshots go (git-ignored)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS

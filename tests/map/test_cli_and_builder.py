@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+from mapsupport import PAYLOADS, copy_data_dir, store_settings, write_events
 from PIL import Image
 from typer.testing import CliRunner
 
+from app.events.service import open_service
 from app.webmap.builder import PageOptions, build_map, render_page
 from app.webmap.cli import render_cli
 from app.webmap.settings import MapSettings
@@ -16,36 +19,55 @@ from app.webmap.view import parse_view
 from geodata.build import read_manifest
 
 
-def test_render_command_writes_png_and_prints_alt(
-    map_data_dir: Path, events_fixture: list[dict], tmp_path: Path
+def render_args(data_dir: Path, out: Path, *extra: str) -> list[str]:
+    return ["--data-dir", str(data_dir), "--out", str(out), *extra]
+
+
+def test_render_command_draws_the_events_of_the_store(
+    map_data_dir: Path, events_fixture: list[dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    events = tmp_path / "events.geojson"
-    events.write_text(json.dumps({"type": "FeatureCollection", "features": events_fixture}), encoding="utf-8")
+    data_dir = copy_data_dir(map_data_dir, tmp_path / "data")
+    service = open_service(store_settings(data_dir))
+    try:
+        write_events(service, events_fixture)
+    finally:
+        service.store.close()
+    monkeypatch.delenv("CZMAP_DATABASE_URL", raising=False)  # the default store: <data dir>/events.sqlite
     out = tmp_path / "view.png"
-    args = [
-        "--data-dir",
-        str(map_data_dir),
-        "--events",
-        str(events),
-        "--out",
-        str(out),
-        "--datetime",
-        "2020-10-01/2020-10-07",
-        "--lat",
-        "39.6",
-        "--lon",
-        "46.9",
-        "--zoom",
-        "8",
-        "--width",
-        "500",
-        "--height",
-        "400",
-    ]
-    result = CliRunner().invoke(render_cli, args)
+    view = ["--datetime", "2020-10-01/2020-10-07", "--lat", "39.6", "--lon", "46.9", "--zoom", "8"]
+    result = CliRunner().invoke(render_cli, render_args(data_dir, out, *view, "--width", "500", "--height", "400"))
     assert result.exit_code == 0, result.output
     assert Image.open(out).size == (500, 400)
     assert "14 reported events between 1 and 7 October 2020" in result.output
+
+
+def test_render_command_on_a_fresh_folder_draws_the_seed(
+    map_data_dir: Path, seed_records: list[dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = copy_data_dir(map_data_dir, tmp_path / "data")
+    monkeypatch.delenv("CZMAP_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CZMAP_SEED_EVENTS", raising=False)
+    out = tmp_path / "seed.png"
+    result = CliRunner().invoke(render_cli, render_args(data_dir, out, "--zoom", "6"))
+    assert result.exit_code == 0, result.output
+    in_war = [r for r in seed_records if r["date_start"] <= "2020-11-10" and r["date_end"] >= "2020-09-27"]
+    assert result.output.startswith(f"{len(in_war)} reported events between 27 September and 10 November 2020")
+    assert (data_dir / "events.sqlite").exists()
+
+
+def test_render_command_reads_a_geojson_file_too(
+    map_data_dir: Path, events_fixture: list[dict], tmp_path: Path
+) -> None:
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]}, "properties": r}
+        for r in events_fixture
+    ]
+    events = tmp_path / "events.geojson"
+    events.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    view = ["--datetime", "2020-10-20", "--zoom", "7", "--events", str(events)]
+    result = CliRunner().invoke(render_cli, render_args(map_data_dir, tmp_path / "x.png", *view))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"{len(PAYLOADS)} reported events on 20 October 2020")
 
 
 def test_render_command_rejects_a_bad_view(map_data_dir: Path, tmp_path: Path) -> None:
@@ -79,5 +101,6 @@ def test_dated_layers_are_marked_for_the_time_control(map_data_dir: Path) -> Non
     dated = {
         json.loads(line.split("_ctx, ", 1)[1].rsplit(");", 1)[0])["id"] for line in calls if '"dated": true' in line
     }
-    manifest = read_manifest(map_data_dir)
-    assert dated == {layer for layer, meta in manifest["layers"].items() if meta["valid_from"] or meta["valid_to"]}
+    # dated on the layer (1994 ceasefire line and area) or per feature (control-2020's valid_from/valid_to)
+    assert {"line-of-contact-1994", "ceasefire-1994-area", "control-2020"} <= dated
+    assert not dated & {"seven-districts", "nagorno-karabakh", "iran-border", "iran-border-zone", "places"}

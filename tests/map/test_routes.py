@@ -1,4 +1,5 @@
-"""The map routes through the app: HTML size and content, CSP, escaping, bad input, PNG, alt text, embed code."""
+"""The map routes of create_app (lifespan run, events in its SQLite store): HTML, CSP, escaping, bad input, PNG,
+alt text, embed code."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
-from mapsupport import PAYLOADS, bulk_events, make_app
+from mapsupport import PAYLOADS, LiveServer, copy_data_dir, map_client, write_events
 from PIL import Image
 
+from app.main import create_app
+from app.settings import ServiceSettings
+from app.webmap.render import FOOTER_PX, render_png
 from app.webmap.settings import MapSettings
+from app.webmap.view import parse_view
 
 
 class Tags(HTMLParser):
@@ -38,9 +44,10 @@ def parse(html: str) -> Tags:
 
 
 @pytest.fixture(scope="module")
-def client(map_data_dir: Path, events_fixture: list[dict[str, Any]]) -> Any:
-    app = make_app(map_data_dir, events_fixture, MapSettings(public_url="https://maps.example.org"))
-    with TestClient(app) as test_client:
+def client(map_data_dir: Path, events_fixture: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    data_dir = copy_data_dir(map_data_dir, tmp_path_factory.mktemp("routes-data"))
+    with map_client(data_dir, MapSettings(public_url="https://maps.example.org")) as test_client:
+        write_events(test_client.app.state.events, events_fixture)
         yield test_client
 
 
@@ -71,10 +78,12 @@ def test_assets_are_local_never_a_cdn(client: TestClient) -> None:
         assert client.get(url).status_code == 200, url
 
 
-def test_page_size_does_not_grow_with_events(map_data_dir: Path, client: TestClient) -> None:
-    small = client.get("/map").text
-    with TestClient(make_app(map_data_dir, bulk_events(100_000), MapSettings())) as big:
-        large = big.get("/map").text
+def test_page_size_does_not_grow_with_events(big_server: LiveServer, map_data_dir: Path, tmp_path: Path) -> None:
+    with map_client(copy_data_dir(map_data_dir, tmp_path), big_server.app.state.map_settings) as empty:
+        assert empty.app.state.events.store.count() == 0
+        small = empty.get("/map").text
+    large = httpx.get(f"{big_server.url}/map").text
+    assert big_server.events.store.count() == 100_000
     assert len(large.encode()) < 150_000
     assert abs(len(large) - len(small)) < 200
     assert "bulk-99999" not in large
@@ -214,10 +223,74 @@ def test_embed_code_image_uses_the_png_alt_text(client: TestClient) -> None:
     assert urlsplit(img["src"]).path == "/map.png"
 
 
-def test_missing_manifest_is_503_json(map_data_dir: Path) -> None:
-    app = make_app(map_data_dir, [], MapSettings())
-    app.state.manifest = None
-    with TestClient(app) as bare:
+def test_missing_manifest_is_503_json(tmp_path: Path) -> None:
+    with TestClient(create_app(ServiceSettings(data_dir=tmp_path, basemap_url=None), providers=[])) as bare:
         response = bare.get("/map")
     assert response.status_code == 503
     assert "manifest" in response.json()["description"]
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+LIGHT_MAP_BACKGROUND = (0xF4, 0xF1, 0xEA)
+
+
+def ink(image: Image.Image, box: tuple[int, int, int, int]) -> tuple[float, float]:
+    """Share of pixels in ``box`` that differ from the map background, and share of dark (text) pixels."""
+    crop = image.convert("RGB").crop(box)
+    pixels = list(crop.getdata())
+    differ = sum(1 for p in pixels if max(abs(a - b) for a, b in zip(p, LIGHT_MAP_BACKGROUND, strict=True)) > 8)
+    dark = sum(1 for p in pixels if sum(p) / 3 < 90)
+    return differ / len(pixels), dark / len(pixels)
+
+
+def test_png_from_the_store_has_legend_and_credits(client: TestClient) -> None:
+    params = {"datetime": "2020-10-01/2020-10-07", "lat": "39.6", "lon": "46.9", "zoom": "8"}
+    response = client.get("/map.png", params={**params, "width": "800", "height": "600"})
+    assert response.content[:8] == PNG_SIGNATURE
+    # the same view rendered from the app's own MapData (its event store) tells where legend and credits went
+    app = client.app
+    view = parse_view(params, app.state.manifest["layers"])
+    static = render_png(view, app.state.manifest, app.state.map_data, width=800, height=600)
+    assert static.png == response.content
+    image = Image.open(io.BytesIO(static.png))
+    assert static.legend_box and static.credits_box
+    for box in (static.legend_box, static.credits_box):
+        assert 0 <= box[0] < box[2] <= 800 and 0 <= box[1] < box[3] <= 600
+    legend, credits = static.legend_box, static.credits_box
+    assert legend[3] <= credits[1] or credits[3] <= legend[1]  # one above the other: no overlap
+    assert credits[1] >= 600 - FOOTER_PX - 1  # the credits are in the footer, under the map
+    legend_differs, legend_text = ink(image, legend)
+    assert legend_differs > 0.5 and legend_text > 0.01
+    _, credits_text = ink(image, credits)
+    assert credits_text > 0.02
+    assert static.event_count == 14
+
+
+def test_png_without_layers_or_events_has_no_legend(client: TestClient) -> None:
+    app = client.app
+    view = parse_view({"layers": "none", "datetime": "2020-09-28"}, app.state.manifest["layers"])
+    static = render_png(view, app.state.manifest, app.state.map_data, width=400, height=300)
+    assert static.legend_box is None and static.event_count == 0
+
+
+def test_png_alt_text_counts_only_the_events_drawn(client: TestClient, events_fixture: list[dict[str, Any]]) -> None:
+    params = {"datetime": "2020-10-01/2020-10-14", "lat": "39.8", "lon": "46.9", "zoom": "7"}
+    response = client.get("/map.png", params={**params, "width": "640", "height": "400"})
+    alt = unquote(response.headers["x-alt-text"])
+    in_dates = [r for r in events_fixture if r["date_start"] <= "2020-10-14" and r["date_end"] >= "2020-10-01"]
+    unmapped = [r for r in in_dates if r["location_precision"] >= 6]
+    assert len(unmapped) == 2
+    assert alt.startswith(f"{len(in_dates) - len(unmapped)} reported events between 1 and 14 October 2020")
+    assert alt.endswith("2 more reported events, located only to the country or in waters/airspace, are not drawn.")
+
+
+def test_png_of_a_fresh_app_draws_the_seeded_events(
+    map_data_dir: Path, seed_records: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    with map_client(copy_data_dir(map_data_dir, tmp_path), seed=True) as seeded:
+        response = seeded.get("/map.png", params={"zoom": "6", "width": "1200", "height": "800"})
+    in_war = [r for r in seed_records if r["date_start"] <= "2020-11-10" and r["date_end"] >= "2020-09-27"]
+    drawn = [r for r in in_war if r["location_precision"] < 6]
+    assert unquote(response.headers["x-alt-text"]).startswith(
+        f"{len(drawn)} reported events between 27 September and 10 November 2020"
+    )
