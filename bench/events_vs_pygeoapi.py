@@ -16,7 +16,7 @@ What it does, in order (details and fairness notes in bench/EVENTS.md):
 4. makes ``--queries`` seeded 50 km boxes with one-week windows and counts by brute force what each must match;
 5. level 1: times ``EventStore.query`` in process on both stores (every count checked against brute force);
 6. level 2: starts ``czmap serve`` on each store and pygeoapi (PostgreSQL, SQLiteGPKG, OGR providers) with the
-   same worker count, checks the counts of the first queries on every server, then loads each with wrk;
+   same worker count, checks the counts of the first queries on every server, then asks each the same paths;
 7. prints a markdown table with the ratios, writes ``bench/results/events-<timestamp>.json`` and ``.png``;
 8. drops the benchmark database (unless ``--keep-db``).
 
@@ -62,21 +62,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--levels", default="1,2", help="1 = store in process, 2 = HTTP (default both)")
     parser.add_argument("--kinds", default=",".join(q.KINDS), help=f"comma list of {', '.join(q.KINDS)}")
     parser.add_argument("--passes", type=int, default=2, help="level 1: timed passes over the queries (default 2)")
-    parser.add_argument("--budget", type=float, default=60.0, help="level 1: seconds at most per store and kind")
+    parser.add_argument("--budget", type=float, default=40.0, help="level 1: seconds at most per store and kind")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per server (default 1)")
-    parser.add_argument("--duration", type=float, default=8.0, help="level 2: seconds of timed load per run")
-    parser.add_argument("--warmup", type=float, default=2.0, help="level 2: seconds of untimed load before")
-    parser.add_argument("--connections", type=int, default=1, help="level 2: concurrent connections (default 1)")
+    parser.add_argument("--http-queries", type=int, default=200, help="level 2: the first N queries of each kind")
+    parser.add_argument("--http-budget", type=float, default=30.0, help="level 2: seconds at most per target and kind")
+    parser.add_argument("--warmup", type=int, default=5, help="level 2: untimed requests before each timed series")
     parser.add_argument("--data-dir", type=Path, default=RESULTS / "events-data", help="layers, SQLite and GPKG")
     parser.add_argument("--database", default="czmap_bench", help="PostgreSQL database to create (and drop)")
     parser.add_argument("--reuse", action="store_true", help="keep stores already loaded with the same events")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for events-<timestamp>.json/.png")
     args = parser.parse_args(argv)
-    if min(args.events, args.queries, args.limit, args.passes, args.workers, args.connections) < 1:
-        parser.error("--events, --queries, --limit, --passes, --workers and --connections must be positive")
-    if args.duration < 2 or args.events < data.VIA_STORE:
-        parser.error(f"--duration must be at least 2 s and --events at least {data.VIA_STORE}")
+    if min(args.events, args.queries, args.limit, args.passes, args.workers, args.http_queries) < 1:
+        parser.error("--events, --queries, --limit, --passes, --workers and --http-queries must be positive")
+    if args.events < data.VIA_STORE or args.warmup < 0:
+        parser.error(f"--events must be at least {data.VIA_STORE}, --warmup not negative")
     unknown = set(args.kinds.split(",")) - set(q.KINDS)
     if unknown or not set(args.levels.split(",")) <= {"1", "2"}:
         parser.error(f"--kinds: unknown {sorted(unknown)}; --levels: 1 and/or 2")
@@ -246,8 +246,9 @@ def _line(stats: dict[str, Any]) -> str:
 def level2(
     args: argparse.Namespace, queries: dict[str, list[q.Query]], expected: dict[str, list[int]], workdir: Path
 ) -> dict[str, Any]:
-    """Every server over HTTP: pre-flight counts, then wrk per target and kind."""
+    """Every server over HTTP: pre-flight counts, then the same paths to every target, per kind."""
     server_cpus, client_cpus = http.oapif.default_cpus(args.workers)
+    os.sched_setaffinity(0, {int(c) for c in client_cpus.split(",")})  # the client off the servers' CPU
     http.oapif.ensure_bench_venv()
     servers = _servers(args, workdir, server_cpus)
     with http.running(list(servers.values())):
@@ -257,16 +258,16 @@ def level2(
         for kind in args.kinds.split(","):
             runs[kind] = {}
             for target in targets:
-                paths = [
-                    q.path(target.flavour, target.collection, x, data.FIRST_DAY, args.limit) for x in queries[kind]
-                ]
+                chosen = queries[kind][: args.http_queries]
+                paths = [q.path(target.flavour, target.collection, x, data.FIRST_DAY, args.limit) for x in chosen]
                 if any(p is None for p in paths):
                     continue
-                lua = http.write_lua([p for p in paths if p], workdir / f"paths-{kind}-{target.name}.lua")
-                server = servers[target.server]
-                stats = http.measure(server, lua, args.duration, args.warmup, args.connections, client_cpus)
+                stats = http.measure(servers[target.server], [p for p in paths if p], args.warmup, args.http_budget)
                 runs[kind][target.name] = stats
-                print(f"  level 2 {kind:10} {target.name:20} {_line(stats)}  errors {stats['errors']}", file=sys.stderr)
+                print(
+                    f"  level 2 {kind:10} {target.name:20} {_line(stats)}  errors {stats['errors']} {stats['covered']}",
+                    file=sys.stderr,
+                )
     return {"cpus": {"server": server_cpus, "client": client_cpus}, "preflight": preflight, "results": runs}
 
 
@@ -341,19 +342,26 @@ def _matched(target: http.Target, base: str, query: q.Query, limit: int) -> tupl
 
 
 def ratios(level2_results: dict[str, Any]) -> dict[str, dict[str, dict[str, float]]]:
-    """pygeoapi / ours for latency, ours / pygeoapi for req/s, each provider against the store it resembles."""
+    """pygeoapi / ours for latency, ours / pygeoapi for req/s, each provider against the store it resembles.
+
+    Both sides are compared on the same queries: the first n paths that both answered within the time budget.
+    """
     out: dict[str, dict[str, dict[str, float]]] = {}
     for kind, by_target in level2_results.items():
         for flavour, ours in http.PEER_OF.items():
             peer = by_target.get(f"pygeoapi-{flavour}")
             mine = by_target.get(ours)
-            if peer and mine:
-                out.setdefault(kind, {})[f"{ours} vs pygeoapi-{flavour}"] = {
-                    "p50": peer["p50_ms"] / mine["p50_ms"],
-                    "p95": peer["p95_ms"] / mine["p95_ms"],
-                    "rps": mine["rps"] / peer["rps"],
-                    "req_per_cpu_s": mine["req_per_cpu_s"] / peer["req_per_cpu_s"],
-                }
+            if not (peer and mine):
+                continue
+            n = min(len(peer["latencies_ms"]), len(mine["latencies_ms"]))
+            a, b = q.latency_stats(mine["latencies_ms"][:n]), q.latency_stats(peer["latencies_ms"][:n])
+            out.setdefault(kind, {})[f"{ours} vs pygeoapi-{flavour}"] = {
+                "n": n,
+                "p50": b["p50_ms"] / a["p50_ms"],
+                "p95": b["p95_ms"] / a["p95_ms"],
+                "rps": a["rps"] / b["rps"],
+                "req_per_cpu_s": mine["req_per_cpu_s"] / peer["req_per_cpu_s"],
+            }
     return out
 
 
@@ -370,11 +378,12 @@ def markdown(record: dict[str, Any]) -> str:
                 )
     ratio = record.get("ratios") or {}
     if ratio:
-        lines += ["", "| query | pair | p50 ratio | p95 ratio | req/s ratio | req/CPU-s ratio |", "|" + "---|" * 6]
+        lines += ["", "| query | pair | same queries | p50 ratio | p95 ratio | req/s ratio | req/CPU-s ratio |"]
+        lines.append("|" + "---|" * 7)
         for kind, pairs in ratio.items():
             for pair, r in pairs.items():
                 lines.append(
-                    f"| {kind} | {pair} | {r['p50']:.1f}x | {r['p95']:.1f}x | {r['rps']:.1f}x | "
+                    f"| {kind} | {pair} | {r['n']} | {r['p50']:.1f}x | {r['p95']:.1f}x | {r['rps']:.1f}x | "
                     f"{r['req_per_cpu_s']:.1f}x |"
                 )
         lines.append("")
