@@ -40,6 +40,8 @@ if [ ! -x "$BENCH_VENV/bin/pygeoapi" ]; then
     # pygeoapi's OGR provider needs the osgeo bindings: build them against Debian's GDAL (same PROJ, same SQLite).
     "$BENCH_VENV/bin/pip" install --quiet --no-build-isolation "GDAL==$(gdal-config --version)"
 fi
+# pygeoapi's PostgreSQL provider (the event-store benchmark, bench/EVENTS.md)
+"$BENCH_VENV/bin/pip" install --quiet psycopg2-binary geoalchemy2
 "$BENCH_VENV/bin/python" - <<'PY'
 import sqlite3
 conn = sqlite3.connect(":memory:")
