@@ -56,9 +56,19 @@ class PostgisDialect(SqlDialect):
         return f"{_ST_NAMES[predicate]}(e.geom, ST_GeomFromWKB({params.bind(shapely.to_wkb(geometry))}, 4326))"
 
     def bbox(self, box: tuple[float, float, float, float], interval: DateInterval, params: Params) -> tuple[str, str]:
-        """``geom && envelope`` (index) and ``ST_Intersects`` for points on the edge."""
-        corners = ", ".join(params.bind(float(v)) for v in box)
-        return "", f"e.geom && ST_MakeEnvelope({corners}, 4326)"
+        """``geom && envelope`` (the GiST index), then the exact coordinates.
+
+        ``&&`` compares float32 index boxes, rounded outward, so alone it may pass points up to ~0.4 m outside the
+        box: the exact ``lon``/``lat`` test (edges included, as ``ST_Intersects`` of a point and an envelope) drops
+        them. ``geom`` is generated from ``lon``/``lat``, so both tests see the same point.
+        """
+        west, south, east, north = (float(v) for v in box)
+        corners = ", ".join(params.bind(v) for v in (west, south, east, north))
+        q = [params.bind(v) for v in (west, east, south, north)]
+        return "", (
+            f"e.geom && ST_MakeEnvelope({corners}, 4326) "
+            f"AND e.lon BETWEEN {q[0]} AND {q[1]} AND e.lat BETWEEN {q[2]} AND {q[3]}"
+        )
 
     def zone_condition(self, zone: str, params: Params) -> str:
         """Exact label, or any feature of the layer."""
