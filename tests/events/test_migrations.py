@@ -40,7 +40,7 @@ def open_fresh(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
 def test_both_backends_have_the_same_numbered_migrations():
     for backend in ("sqlite", "postgis"):
         migrations = load_migrations(backend)
-        assert [m.version for m in migrations] == [1, 2, 3]
+        assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))  # numbered without gaps
     assert [m.name for m in load_migrations("sqlite")] == [m.name for m in load_migrations("postgis")]
 
 
@@ -53,7 +53,7 @@ def test_fresh_database_is_migrated_to_the_latest(open_fresh):
 def test_reopening_applies_nothing_twice(open_fresh):
     open_fresh().close()
     with open_fresh() as store:
-        assert store.schema_version() == 3
+        assert store.schema_version() == len(load_migrations(store.backend))
 
 
 def test_upgrade_from_version_1_keeps_the_data(open_fresh, zones, admin):
@@ -62,7 +62,7 @@ def test_upgrade_from_version_1_keeps_the_data(open_fresh, zones, admin):
         with old._cursor(write=True) as cur:  # type: ignore[attr-defined]
             cur.execute(V1_INSERT.format(marks=", ".join([old.dialect.placeholder] * len(V1_ROW))), _row(old))  # type: ignore[attr-defined]
     with open_fresh() as store:
-        assert store.schema_version() == 3
+        assert store.schema_version() == len(load_migrations(store.backend))
         service = EventService(store, zones)
         event = service.get("old-1")
         assert (event.created_by, event.source_record, event.actors) == ("legacy", None, ["A"])
@@ -88,6 +88,7 @@ def test_a_newer_database_is_refused(open_fresh):
 
 
 def test_pending_migrations_from_each_version():
-    assert [m.version for m in pending_migrations("sqlite", 0, None)] == [1, 2, 3]
-    assert [m.version for m in pending_migrations("sqlite", 1, None)] == [2, 3]
+    every = [m.version for m in load_migrations("sqlite")]
+    assert [m.version for m in pending_migrations("sqlite", 0, None)] == every
+    assert [m.version for m in pending_migrations("sqlite", 1, None)] == every[1:]
     assert pending_migrations("sqlite", 3, None) == []
