@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
-import httpx
 import pytest
 from fastapi.testclient import TestClient
+from livesupport import start_server, stop_server
 from ogc_models import HOSTILE
 from shapely.geometry import LineString, Point, Polygon
 
@@ -86,37 +82,12 @@ def tiny_client(tmp_path: Path) -> Iterator[TestClient]:
         yield test_client
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live_server(built_settings: ServiceSettings) -> Iterator[str]:
     """``czmap serve`` as a real process on a free port (GDAL holds the GIL, so not a thread); yields its URL."""
-    port = free_port()
     env = {**os.environ, "CZMAP_DATA_DIR": str(built_settings.data_dir), "CZMAP_BASEMAP_URL": ""}
-    command = [str(Path(sys.executable).with_name("czmap")), "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    url, process = start_server(env)
     try:
-        _wait_until_up(url, process)
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            stderr = process.stderr.read().decode() if process.stderr else ""
-            pytest.fail(f"czmap serve exited with {process.returncode}: {stderr[-2000:]}")
-        try:
-            if httpx.get(f"{url}/conformance", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    pytest.fail("czmap serve did not start within 60 s")
+        stop_server(process)

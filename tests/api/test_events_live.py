@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import livesupport
 import pyogrio
 import pytest
-
-CZMAP = str(Path(sys.executable).with_name("czmap"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from livesupport import CZMAP, stop_server
 
 
 @pytest.fixture
@@ -39,33 +30,13 @@ def start_server(server_env: dict[str, str]) -> Iterator[Callable[[], tuple[str,
     started: list[subprocess.Popen[bytes]] = []
 
     def start() -> tuple[str, subprocess.Popen[bytes]]:
-        port = _free_port()
-        command = [CZMAP, "serve", "--port", str(port)]
-        process = subprocess.Popen(command, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        url, process = livesupport.start_server(server_env)
         started.append(process)
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url, process)
         return url, process
 
     yield start
     for process in started:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=10)
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            stderr = process.stderr.read().decode() if process.stderr else ""
-            pytest.fail(f"czmap serve exited with {process.returncode}: {stderr[-2000:]}")
-        try:
-            if httpx.get(f"{url}/conformance", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    pytest.fail("czmap serve did not start within 60 s")
+        stop_server(process)
 
 
 def _create_key(env: dict[str, str], role: str) -> str:
