@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from testsupport import create_database, drop_database, postgis_problem, require
 
 from geodata.build import build_all
 from geodata.fetch import fetch_sources
@@ -20,7 +20,6 @@ from geodata.layerdefs import load_registry
 from geodata.sources import load_catalogue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-REQUIRE_ALL = os.environ.get("CZMAP_REQUIRE_ALL") == "1" or os.environ.get("CI") == "true"
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -29,15 +28,6 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if collection_path.suffix == ".py" and not collection_path.name.startswith("test_"):
         return True
     return None
-
-
-def require(available: bool, what: str) -> None:
-    """Skip when ``what`` is unavailable, or fail when CI requires every component."""
-    if available:
-        return
-    if REQUIRE_ALL:
-        pytest.fail(f"required component missing: {what}")
-    pytest.skip(f"{what} not available")
 
 
 @pytest.fixture(scope="session")
@@ -65,40 +55,18 @@ def built_data_dir(source_paths: dict[str, Path], tmp_path_factory: pytest.TempP
 
 
 # -- events API: a store per backend behind create_app (SQLite file per test, PostGIS database per module) -------
-PG_ADMIN_URL = os.environ.get("CZMAP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _postgis_problem() -> str | None:
-    try:
-        import psycopg
-    except ImportError:
-        return "psycopg not installed"
-    try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
-            row = conn.execute("SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'").fetchone()
-    except psycopg.Error as exc:
-        return f"PostgreSQL at {PG_ADMIN_URL}: {exc}"
-    return None if row and row[0] else "the postgis extension (apt package postgresql-<major>-postgis-3)"
-
-
-def _pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 @pytest.fixture(scope="module")
 def module_postgis_url() -> Iterator[str]:
     """A fresh PostGIS database ``czmap_test_<random>`` for one test module, dropped at its end."""
-    problem = _postgis_problem()
+    problem = postgis_problem()
     require(problem is None, problem or "")
-    name = f"czmap_test_{secrets.token_hex(6)}"
-    _pg_admin(f'CREATE DATABASE "{name}"')
+    url = create_database()
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        yield url
     finally:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(url)
 
 
 @pytest.fixture(params=["sqlite", "postgis"])

@@ -6,8 +6,6 @@ Each test session creates its own database ``czmap_test_<random>`` and drops it 
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +13,7 @@ from typing import Any
 
 import pytest
 from shapely import box
+from testsupport import create_database, drop_database, postgis_problem, require
 
 from app.events.auth import Actor, Role
 from app.events.service import EventService
@@ -23,30 +22,6 @@ from app.events.store.sqlite import SqliteEventStore
 from app.events.zones import ZoneIndex
 
 FIXTURES = Path(__file__).parent / "fixtures"
-REQUIRE_ALL = os.environ.get("CZMAP_REQUIRE_ALL") == "1" or os.environ.get("CI") == "true"
-PG_ADMIN_URL = os.environ.get("CZMAP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def require(available: bool, what: str) -> None:
-    """Skip when ``what`` is unavailable, or fail when CI requires every component."""
-    if available:
-        return
-    if REQUIRE_ALL:
-        pytest.fail(f"required component missing: {what}")
-    pytest.skip(f"{what} not available")
-
-
-def _postgis_problem() -> str | None:
-    try:
-        import psycopg
-    except ImportError:
-        return "psycopg not installed"
-    try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
-            row = conn.execute("SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'").fetchone()
-    except psycopg.Error as exc:
-        return f"PostgreSQL at {PG_ADMIN_URL}: {exc}"
-    return None if row and row[0] else "the postgis extension (apt package postgresql-15-postgis-3)"
 
 
 class PgDatabases:
@@ -55,27 +30,20 @@ class PgDatabases:
     def __init__(self) -> None:
         self.created: list[str] = []
 
-    def _admin(self, sql: str) -> None:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(sql)
-
     def create(self) -> str:
-        name = f"czmap_test_{secrets.token_hex(6)}"
-        self._admin(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
-        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        url = create_database()
+        self.created.append(url)
+        return url
 
     def drop_all(self) -> None:
-        for name in self.created:
-            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for url in self.created:
+            drop_database(url)
 
 
 @pytest.fixture(scope="session")
 def pg_databases() -> Iterator[PgDatabases]:
     """A factory of fresh PostGIS databases (skips or fails if PostGIS is missing)."""
-    problem = _postgis_problem()
+    problem = postgis_problem()
     require(problem is None, problem or "")
     databases = PgDatabases()
     yield databases

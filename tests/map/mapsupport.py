@@ -29,6 +29,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
+from testsupport import require
 
 from app.events.auth import create_key
 from app.events.model import parse_event_in
@@ -40,7 +41,6 @@ from app.webmap.settings import MapSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "map"
-REQUIRE_ALL = os.environ.get("CZMAP_REQUIRE_ALL") == "1" or os.environ.get("CI") == "true"
 CHROMIUM = Path(os.environ.get("CZMAP_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -66,15 +66,6 @@ FIRST_WEEK = (date(2020, 10, 1), date(2020, 10, 7))
 VERIFICATION_CYCLE = ["reported", "corroborated", "verified", "disputed", "retracted"]
 #: Events whose location is only the country (6) or international waters/airspace (7): listed, not drawn.
 UNMAPPED = {"ev-country": (6, 47.55, 40.25, date(2020, 10, 12)), "ev-airspace": (7, 46.05, 39.45, date(2020, 10, 14))}
-
-
-def require(available: bool, what: str) -> None:
-    """Skip when ``what`` is missing, or fail when CI requires every component."""
-    if available:
-        return
-    if REQUIRE_ALL:
-        pytest.fail(f"required component missing: {what}")
-    pytest.skip(f"{what} not available")
 
 
 # -- test events (records in the form the event domain accepts: EventIn fields) -------------------------------
