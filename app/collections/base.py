@@ -13,7 +13,8 @@ How to add a backend
    (:class:`TimeInterval`; a feature without validity matches every interval), ``properties`` (equality),
    ``cql`` (a pygeofilter AST whose attributes have been checked against ``queryables()``; raise
    :class:`app.errors.InvalidFilter` for what you cannot evaluate), then ``offset``/``limit``.
-   ``number_matched`` counts every matching feature, not just the page. Features are GeoJSON dicts in CRS84 with a
+   ``number_matched`` counts every matching feature, not just the page (or is None, with ``more`` set, where an
+   exact count would cost too much). Features are GeoJSON dicts in CRS84 with a
    string ``id``; the caller may keep them, so never hand out an object you mutate later. A SQL backend
    translates the AST with pygeofilter's SQL/SQLAlchemy backends instead of evaluating it in memory.
 4. ``item(feature_id)`` returns one feature or raises :class:`app.errors.FeatureNotFound`.
@@ -108,10 +109,21 @@ class ItemsQuery:
 
 @dataclass(frozen=True)
 class FeaturePage:
-    """One page of features and how many features match in total."""
+    """One page of features, how many match in total and whether more follow.
+
+    ``number_matched`` may be None where counting every match would cost more than the page (the event store
+    counts up to a cap); ``more`` must then be given. Where it is None, it is derived from the count.
+    """
 
     features: list[Feature]
-    number_matched: int
+    number_matched: int | None
+    more: bool | None = None
+
+    def has_more(self, offset: int) -> bool:
+        """Whether matching features follow this page, which starts at ``offset``."""
+        if self.more is not None:
+            return self.more
+        return self.number_matched is not None and offset + len(self.features) < self.number_matched
 
 
 @runtime_checkable

@@ -34,13 +34,13 @@ def matching_features(
     offset = 0
     while True:
         query = EventQuery(bbox=bbox, datetime=(start, end), limit=limit, offset=offset)
-        features, matched = service.query(query)
-        for feature in features:
+        page = service.query(query)
+        for feature in page.features:
             if feature["id"] not in seen:  # a write between two pages may shift a row into the next page
                 seen.add(feature["id"])
                 yield feature
         offset += limit
-        if not features or offset >= matched:
+        if not page.more:
             return
 
 

@@ -113,10 +113,10 @@ class EventsCollection:
             offset=query.offset,
         )
         try:
-            features, matched = self.service.query(event_query)
+            page = self.service.query(event_query)
         except ValidationError as exc:
             raise _query_error(str(exc)) from None
-        return FeaturePage(features, matched)
+        return FeaturePage(page.features, page.matched, page.more)
 
     def item(self, feature_id: str) -> Feature:
         """One event, with its verbatim imported row, so that a replace can send back everything it read."""

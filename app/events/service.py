@@ -16,7 +16,7 @@ from app.events.auth import Action, Actor, authenticate, require
 from app.events.errors import Conflict, FieldProblem, NotFound, StaleRevision, ValidationError
 from app.events.model import SERVER_FIELDS, WRITABLE_FIELDS, Event, EventIn, parse_event_in
 from app.events.settings import EventStoreSettings
-from app.events.store.base import AuditEntry, EventQuery, EventStore, StoreTx
+from app.events.store.base import AuditEntry, EventPage, EventQuery, EventStore, StoreTx
 from app.events.vocab import Verification
 from app.events.zones import ZoneIndex
 
@@ -66,8 +66,8 @@ class EventService:
             raise NotFound(f"no event with id {event_id!r}")
         return event
 
-    def query(self, query: EventQuery) -> tuple[list[dict[str, Any]], int]:
-        """One page of GeoJSON features and the number matched (see :class:`EventQuery`)."""
+    def query(self, query: EventQuery) -> EventPage:
+        """One page of GeoJSON features and how many match (see :class:`EventQuery` and :class:`EventPage`)."""
         return self.store.query(query)
 
     def audit(self, event_id: str) -> list[AuditEntry]:
@@ -243,11 +243,14 @@ def open_store(settings: EventStoreSettings) -> EventStore:
 
         assert settings.database_url is not None
         return PostgisEventStore(
-            settings.database_url, pool_max_size=settings.pool_max_size, max_limit=settings.max_limit
+            settings.database_url,
+            pool_max_size=settings.pool_max_size,
+            max_limit=settings.max_limit,
+            count_cap=settings.count_cap,
         )
     from app.events.store.sqlite import SqliteEventStore
 
-    return SqliteEventStore(settings.sqlite_path, max_limit=settings.max_limit)
+    return SqliteEventStore(settings.sqlite_path, max_limit=settings.max_limit, count_cap=settings.count_cap)
 
 
 def open_service(settings: EventStoreSettings, zones: ZoneIndex | None = None) -> EventService:

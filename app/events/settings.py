@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.events.store.base import COUNT_CAP
+
 
 class EventStoreSettings(BaseSettings):
     """Where events are stored.
@@ -21,6 +23,11 @@ class EventStoreSettings(BaseSettings):
     database_url: str | None = Field(default=None, description="sqlite:///PATH or postgresql://...")
     pool_max_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL connection pool size.")
     max_limit: int = Field(default=10_000, ge=1, description="Largest page a query may ask for.")
+    count_cap: int = Field(
+        default=COUNT_CAP,
+        ge=0,
+        description="numberMatched is exact up to this many matches (or the end of the page); left out above.",
+    )
 
     @model_validator(mode="after")
     def _known_scheme(self) -> EventStoreSettings:

@@ -132,15 +132,17 @@ def items(
 ) -> dict[str, Any]:
     """A FeatureCollection page with numberMatched, numberReturned, timeStamp and paging links."""
     links = format_links(url, "json", formats, "page")
-    if query.offset + len(page.features) < page.number_matched:
+    if page.has_more(query.offset):
         links.append(link(with_query(url, offset=query.offset + query.limit), "next", GEOJSON, "Next page"))
     if query.offset > 0:
         previous = max(query.offset - query.limit, 0)
         links.append(link(with_query(url, offset=previous or None), "prev", GEOJSON, "Previous page"))
     links.append(link(f"{base}/collections/{item.meta.id}", "collection", JSON, item.meta.title))
+    document: dict[str, Any] = {"type": "FeatureCollection"}
+    if page.number_matched is not None:  # optional in OGC API - Features; left out rather than guessed
+        document["numberMatched"] = page.number_matched
     return {
-        "type": "FeatureCollection",
-        "numberMatched": page.number_matched,
+        **document,
         "numberReturned": len(page.features),
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": links,

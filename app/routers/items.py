@@ -57,7 +57,7 @@ def get_features(
     if fmt in ("gpkg", "fgb"):
         return _download(request, collection, fmt, headers)
     page = collection.items(query)
-    page = FeaturePage(reproject_features(page.features, crs), page.number_matched)
+    page = FeaturePage(reproject_features(page.features, crs), page.number_matched, page.more)
     doc = documents.items(page, query, collection, _base(request), request.url, PAGE_TYPES)
     headers |= {"Link": link_header(doc["links"]), "Content-Crs": f"<{crs}>"}
     if fmt == "html":

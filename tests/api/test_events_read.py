@@ -232,3 +232,19 @@ def test_csv_list_cells_are_json(events_client: TestClient, seed_records) -> Non
     for row in rows:
         sources = json.loads(row["sources"])
         assert sources and all("publisher" in s for s in sources)
+
+
+def test_numberMatched_is_left_out_above_the_count_cap(events_settings, seed_records, monkeypatch) -> None:
+    monkeypatch.setenv("CZMAP_COUNT_CAP", "30")
+    with TestClient(create_app(events_settings)) as client:
+        first = client.get("/collections/events/items", params={"limit": 10}).json()
+        assert "numberMatched" not in first and first["numberReturned"] == 10
+        assert "next" in [link["rel"] for link in first["links"]]
+        assert len({f["id"] for f in _all_items(client)}) == len(seed_records)  # next links still reach every one
+        whole_page = client.get("/collections/events/items", params={"limit": 100}).json()
+        assert whole_page["numberMatched"] == len(seed_records)  # counted to the end of the page asked for
+        one_day = client.get("/collections/events/items", params={"datetime": "2020-10-04"}).json()
+        expected = sum(_overlaps(r, date(2020, 10, 4), date(2020, 10, 4)) for r in seed_records)
+        assert 0 < expected <= 30 and one_day["numberMatched"] == expected
+        html = client.get("/collections/events/items", params={"limit": 10, "f": "html"}).text
+        assert "10 features shown; more match than are counted" in html

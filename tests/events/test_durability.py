@@ -71,4 +71,4 @@ def test_concurrent_writers_lose_nothing(service: EventService, editor, event_da
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(write, range(6)))
     assert service.store.count() == 90
-    assert service.query(EventQuery(filters={"notes": "worker 3"}))[1] == 15
+    assert service.query(EventQuery(filters={"notes": "worker 3"})).matched == 15

@@ -11,7 +11,7 @@ from pygeofilter.parsers.cql2_text import parse
 
 from app.events.errors import Conflict, NotFound, ValidationError
 from app.events.model import EventIn, to_feature
-from app.events.store.base import EventQuery
+from app.events.store.base import EventPage, EventQuery
 
 
 @pytest.fixture
@@ -35,9 +35,8 @@ def grid(service, admin, event_data):
     return service
 
 
-def ids(result):
-    features, _ = result
-    return [f["id"] for f in features]
+def ids(page):
+    return [f["id"] for f in page.features]
 
 
 def test_create_then_get_round_trips_every_field(service, admin, event_data):
@@ -85,18 +84,19 @@ def test_get_unknown_is_not_found(service):
 
 
 def test_query_features_equal_the_stored_events(grid):
-    features, matched = grid.query(EventQuery(limit=100))
-    assert matched == 12
-    for feature in features:
+    page = grid.query(EventQuery(limit=100))
+    assert (page.matched, page.more) == (12, False)
+    for feature in page.features:
         assert feature == to_feature(grid.get(feature["id"]))
 
 
 def test_query_orders_by_date_and_pages(grid):
-    first, matched = grid.query(EventQuery(limit=5))
-    second, _ = grid.query(EventQuery(limit=5, offset=5))
-    last, matched_last = grid.query(EventQuery(limit=5, offset=10))
-    assert matched == matched_last == 12
-    assert [f["id"] for f in first + second + last] == [f"test-{n:04d}" for n in range(12)]
+    first, second, last = (grid.query(EventQuery(limit=5, offset=offset)) for offset in (0, 5, 10))
+    assert first.matched == last.matched == 12
+    assert (first.more, second.more, last.more) == (True, True, False)
+    assert ids(first) + ids(second) + ids(last) == [f"test-{n:04d}" for n in range(12)]
+    beyond = grid.query(EventQuery(limit=5, offset=20))
+    assert (beyond.features, beyond.matched, beyond.more) == ([], 12, False)
 
 
 def test_query_bbox(grid):
@@ -107,35 +107,35 @@ def test_query_bbox(grid):
         "test-0004",
         "test-0005",
     ]
-    assert grid.query(EventQuery(bbox=(46.12, 39.6, 46.33, 39.7)))[1] == 0
+    assert grid.query(EventQuery(bbox=(46.12, 39.6, 46.33, 39.7))).matched == 0
 
 
 def test_query_bbox_across_the_antimeridian_excludes_the_region(grid):
-    assert grid.query(EventQuery(bbox=(170.0, -90.0, -170.0, 90.0)))[1] == 0
-    assert grid.query(EventQuery(bbox=(40.0, -90.0, 39.0, 90.0)))[1] == 12
+    assert grid.query(EventQuery(bbox=(170.0, -90.0, -170.0, 90.0))).matched == 0
+    assert grid.query(EventQuery(bbox=(40.0, -90.0, 39.0, 90.0))).matched == 12
 
 
 def test_query_datetime_overlap_with_open_ends(grid, admin, event_data):
     grid.create(admin, event_data(99, date_start="2020-09-20", date_end="2020-10-02", lon=10.0))
     window = grid.query(EventQuery(datetime=(date(2020, 10, 2), date(2020, 10, 3)), limit=50))
     assert ids(window) == ["test-0099", "test-0001", "test-0002"]
-    assert grid.query(EventQuery(datetime=(None, date(2020, 9, 30))))[1] == 1
-    assert grid.query(EventQuery(datetime=(datetime(2020, 10, 11, 18), None)))[1] == 2
+    assert grid.query(EventQuery(datetime=(None, date(2020, 9, 30)))).matched == 1
+    assert grid.query(EventQuery(datetime=(datetime(2020, 10, 11, 18), None))).matched == 2
 
 
 def test_query_equality_filters_coerce_strings(grid):
-    assert grid.query(EventQuery(filters={"verification": "corroborated"}))[1] == 4
+    assert grid.query(EventQuery(filters={"verification": "corroborated"})).matched == 4
     assert ids(grid.query(EventQuery(filters={"fatalities_best": "7"}))) == ["test-0007"]
-    assert grid.query(EventQuery(filters={"date_start": "2020-10-03"}))[1] == 1
+    assert grid.query(EventQuery(filters={"date_start": "2020-10-03"})).matched == 1
 
 
 def test_query_zone_filter_matches_label_or_layer(grid):
     # lon < 46.5 -> inner:west (n = 0..8 give 46.05..46.45); 46.5 itself touches both squares
-    west = grid.query(EventQuery(filters={"zones": "inner:west"}, limit=50))[1]
-    layer = grid.query(EventQuery(filters={"zones": "inner"}, limit=50))[1]
+    west = grid.query(EventQuery(filters={"zones": "inner:west"}, limit=50)).matched
+    layer = grid.query(EventQuery(filters={"zones": "inner"}, limit=50)).matched
     assert west == 10
     assert layer == 12
-    assert grid.query(EventQuery(filters={"zones": "inn"}))[1] == 0
+    assert grid.query(EventQuery(filters={"zones": "inn"})).matched == 0
 
 
 @pytest.mark.parametrize(
@@ -171,8 +171,8 @@ def test_query_cql2_json_disjoint(grid):
 
 def test_query_cql_values_are_bound_not_interpolated(grid):
     sneaky = ast.Equal(ast.Attribute("place_name"), "x' OR '1'='1")
-    assert grid.query(EventQuery(cql=sneaky))[1] == 0
-    assert grid.query(EventQuery(filters={"place_name": "x' OR '1'='1"}))[1] == 0
+    assert grid.query(EventQuery(cql=sneaky)).matched == 0
+    assert grid.query(EventQuery(filters={"place_name": "x' OR '1'='1"})).matched == 0
 
 
 @pytest.mark.parametrize(
@@ -245,7 +245,7 @@ def test_retraction_keeps_the_record(service, admin, event_data):
     assert retracted.verification == "retracted"
     assert "photo was from 2016" in retracted.notes
     assert service.get("test-0001").verification == "retracted"
-    assert service.query(EventQuery(filters={"verification": "retracted"}))[1] == 1
+    assert service.query(EventQuery(filters={"verification": "retracted"})).matched == 1
     with pytest.raises(Conflict, match="already retracted"):
         service.retract(admin, "test-0001")
 
@@ -313,7 +313,7 @@ def test_refresh_zones_recomputes_after_the_layers_change(grid, admin):
 
     grid.zones = ZoneIndex({"control-2020": [("az", box(46.0, 39.0, 46.2, 40.0))]})
     assert grid.refresh_zones(admin) == 12
-    assert grid.query(EventQuery(filters={"zones": "control-2020"}))[1] == 4  # 46.05 .. 46.2 (edge included)
+    assert grid.query(EventQuery(filters={"zones": "control-2020"})).matched == 4  # 46.05 .. 46.2 (edge included)
     assert grid.refresh_zones(admin) == 0
 
 
@@ -323,4 +323,4 @@ def test_bbox_with_datetime_uses_both_and_follows_updates(grid, admin, event_dat
     assert ids(grid.query(query)) == ["test-0050", "test-0001"]  # the long event overlaps by its last day
     grid.update(admin, "test-0050", {"date_end": "2020-10-01"})
     grid.update(admin, "test-0001", {"date_start": "2020-10-03", "date_end": "2020-10-03"})
-    assert grid.query(query) == ([], 0)
+    assert grid.query(query) == EventPage([], 0, False)

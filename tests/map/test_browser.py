@@ -199,6 +199,7 @@ def test_hundred_thousand_events_stay_usable(big_server: LiveServer, watched: Pa
     loaded = time.monotonic() - started
     status = page.locator(".czmap-status").inner_text()
     assert "zoom in" in status
+    assert "of more than 10000 in view" in status  # numberMatched is not counted past the pages asked for
     assert shown(page) == 10_000
     html_size = len(page.content())
     started = time.monotonic()

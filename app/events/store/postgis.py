@@ -18,8 +18,10 @@ from shapely.geometry.base import BaseGeometry
 
 from app.events.cql import Kind, Params
 from app.events.store.base import (
+    COUNT_CAP,
     JSON_COLUMNS,
     DateInterval,
+    DayRange,
     SqlDialect,
     SqlEventStore,
     escape_like,
@@ -41,6 +43,35 @@ _ST_NAMES = {
 }
 
 
+#: The indexed expression of migration 0004: an event as a segment from (lon, lat, first day) to (lon, lat, last
+#: day), days counted from 1970-01-01, whose n-D box the GiST (gist_geometry_ops_nd) holds. Must match the index.
+SPACE_TIME = (
+    "ST_MakeLine(ST_MakePoint(e.lon, e.lat, e.date_start - DATE '1970-01-01'), "
+    "ST_MakePoint(e.lon, e.lat, e.date_end - DATE '1970-01-01'))"
+)
+_EPOCH = date(1970, 1, 1)
+
+
+def _epoch_day(day: date) -> int:
+    return (day - _EPOCH).days
+
+
+def _index_days(starts: DayRange, window_start: date | None) -> tuple[float, float]:
+    """The days a [date_start, date_end] segment must overlap to start in ``starts`` and end in the window.
+
+    Overlapping [a, b] means date_start <= b and date_end >= a. Events begun before the window and lasting into
+    it (``starts`` ends before ``window_start``) are those containing the half day before it, and only those.
+
+    >>> _index_days((date(2020, 10, 1), date(2020, 10, 3)), None)
+    (18536, 18538)
+    >>> _index_days((date(2020, 9, 27), date(2020, 10, 2)), date(2020, 10, 3))
+    (18537.5, 18537.5)
+    """
+    if window_start is not None and starts[1] < window_start:
+        return _epoch_day(window_start) - 0.5, _epoch_day(window_start) - 0.5
+    return _epoch_day(starts[0]), _epoch_day(starts[1])
+
+
 class PostgisDialect(SqlDialect):
     """PostgreSQL: ``%s`` placeholders, native dates, jsonb, PostGIS predicates on ``geom``."""
 
@@ -55,18 +86,24 @@ class PostgisDialect(SqlDialect):
         """A PostGIS predicate against a WKB literal (the GiST index serves it)."""
         return f"{_ST_NAMES[predicate]}(e.geom, ST_GeomFromWKB({params.bind(shapely.to_wkb(geometry))}, 4326))"
 
-    def bbox(self, box: tuple[float, float, float, float], interval: DateInterval, params: Params) -> tuple[str, str]:
-        """``geom && envelope`` (the GiST index), then the exact coordinates.
+    def bbox(
+        self, box: tuple[float, float, float, float], interval: DateInterval, starts: DayRange, params: Params
+    ) -> tuple[str, str]:
+        """Space and days from the n-D GiST (:data:`SPACE_TIME`), then the exact coordinates and start day.
 
-        ``&&`` compares float32 index boxes, rounded outward, so alone it may pass points up to ~0.4 m outside the
-        box: the exact ``lon``/``lat`` test (edges included, as ``ST_Intersects`` of a point and an envelope) drops
-        them. ``geom`` is generated from ``lon``/``lat``, so both tests see the same point.
+        The index holds each event as the box lon x lat x [date_start, date_end] (days), like SQLite's R*Tree: a
+        query box of the bbox and the days that can match prunes on all three dimensions at once. Its float32
+        boxes are rounded outward, so the exact ``lon``/``lat`` test (edges included) and ``date_start`` follow.
         """
         west, south, east, north = (float(v) for v in box)
-        corners = ", ".join(params.bind(v) for v in (west, south, east, north))
+        days = _index_days(starts, interval[0])
+        corners = [params.bind(v) for v in (west, south, days[0], east, north, days[1])]
+        first, last = (params.bind(day) for day in starts)  # bound in the order the placeholders appear
         q = [params.bind(v) for v in (west, east, south, north)]
+        query_box = f"ST_MakeLine(ST_MakePoint({', '.join(corners[:3])}), ST_MakePoint({', '.join(corners[3:])}))"
         return "", (
-            f"e.geom && ST_MakeEnvelope({corners}, 4326) "
+            f"{SPACE_TIME} &&& {query_box} "
+            f"AND e.date_start BETWEEN {first} AND {last} "
             f"AND e.lon BETWEEN {q[0]} AND {q[1]} AND e.lat BETWEEN {q[2]} AND {q[3]}"
         )
 
@@ -106,21 +143,30 @@ class PostgisEventStore(SqlEventStore):
         Connections kept open at most.
     max_limit
         The largest page a query may ask for.
+    count_cap
+        numberMatched is exact up to this many matches (see :data:`~app.events.store.base.COUNT_CAP`).
 
     """
 
     backend: ClassVar[str] = "postgis"
 
     def __init__(
-        self, url: str, target_version: int | None = None, pool_max_size: int = 10, max_limit: int = 10_000
+        self,
+        url: str,
+        target_version: int | None = None,
+        pool_max_size: int = 10,
+        max_limit: int = 10_000,
+        count_cap: int = COUNT_CAP,
     ) -> None:
         self.dialect = PostgisDialect()
-        self.max_limit = max_limit
+        self.max_limit, self.count_cap = max_limit, count_cap
         self._pool = ConnectionPool(
             url.replace("postgres://", "postgresql://", 1),
             min_size=1,
             max_size=pool_max_size,
-            kwargs={"options": "-c timezone=UTC"},
+            # Never server-prepared: a generic plan ignores the box and the days it is asked for (measured on
+            # 1,000,000 events: CQL p50 69 -> 29 ms once every statement is planned with its values).
+            kwargs={"options": "-c timezone=UTC", "prepare_threshold": None},
             open=True,
         )
         try:
@@ -155,6 +201,13 @@ class PostgisEventStore(SqlEventStore):
             else:
                 with conn.cursor() as cur:
                     yield cur
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Any]:
+        """A read-only REPEATABLE READ transaction: every statement sees the same snapshot."""
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield cur
 
     def close(self) -> None:
         """Close the pool."""

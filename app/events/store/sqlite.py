@@ -24,8 +24,10 @@ from shapely.geometry.base import BaseGeometry
 from app.events.cql import Kind, Params
 from app.events.errors import SchemaError
 from app.events.store.base import (
+    COUNT_CAP,
     JSON_COLUMNS,
     DateInterval,
+    DayRange,
     SqlDialect,
     SqlEventStore,
     escape_like,
@@ -39,6 +41,8 @@ BUSY_TIMEOUT_S = 30.0
 CACHE_KIB = 32_768
 MMAP_BYTES = 1 << 30
 _EPOCH = date(1970, 1, 1)
+#: Days pad the R*Tree's time extent on both sides (migration 0004): never zero, and whole-day tests stay exact.
+DAY_PAD = 0.25
 
 
 class SqliteDialect(SqlDialect):
@@ -70,17 +74,23 @@ class SqliteDialect(SqlDialect):
             f"AND cz_spatial({params.bind(predicate)}, e.lon, e.lat, {params.bind(wkb)}))"
         )
 
-    def bbox(self, box: tuple[float, float, float, float], interval: DateInterval, params: Params) -> tuple[str, str]:
-        """Join the R*Tree on space and days (float32 boxes, rounded outward) and re-check exact coordinates."""
+    def bbox(
+        self, box: tuple[float, float, float, float], interval: DateInterval, starts: DayRange, params: Params
+    ) -> tuple[str, str]:
+        """Join the R*Tree on space and days (float32 boxes, rounded outward) and re-check exact coordinates.
+
+        The R*Tree's third dimension is [date_start - DAY_PAD, date_end + DAY_PAD] in days since 1970 (exact in
+        float32), so the range of start days and the window's start are answered by the index; no row is read for
+        an event outside them.
+        """
         west, south, east, north = box
         p = [params.bind(v) for v in (east, west, north, south)]
         join = f"JOIN events_rtree r ON r.id = e.rid AND r.minx <= {p[0]} AND r.maxx >= {p[1]} "
         join += f"AND r.miny <= {p[2]} AND r.maxy >= {p[3]}"
-        start, end = interval
-        if end is not None:
-            join += f" AND r.mint <= {params.bind(_epoch_day(end))}"
-        if start is not None:
-            join += f" AND r.maxt >= {params.bind(_epoch_day(start))}"
+        first, last = (params.bind(_epoch_day(day) - DAY_PAD) for day in starts)
+        join += f" AND r.mint >= {first} AND r.mint <= {last}"
+        if interval[0] is not None:
+            join += f" AND r.maxt >= {params.bind(_epoch_day(interval[0]) + DAY_PAD)}"
         q = [params.bind(v) for v in (west, east, south, north)]
         return join, f"e.lon BETWEEN {q[0]} AND {q[1]} AND e.lat BETWEEN {q[2]} AND {q[3]}"
 
@@ -131,16 +141,20 @@ class SqliteEventStore(SqlEventStore):
         Migrate up to this schema version (default: the latest); older versions exist for migration tests.
     max_limit
         The largest page a query may ask for.
+    count_cap
+        numberMatched is exact up to this many matches (see :data:`~app.events.store.base.COUNT_CAP`).
 
     """
 
     backend: ClassVar[str] = "sqlite"
 
-    def __init__(self, path: Path, target_version: int | None = None, max_limit: int = 10_000) -> None:
+    def __init__(
+        self, path: Path, target_version: int | None = None, max_limit: int = 10_000, count_cap: int = COUNT_CAP
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.dialect = SqliteDialect()
-        self.max_limit = max_limit
+        self.max_limit, self.count_cap = max_limit, count_cap
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -204,6 +218,16 @@ class SqliteEventStore(SqlEventStore):
                 cur.execute("COMMIT")
             finally:
                 cur.close()
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Cursor]:
+        """A read transaction: every statement sees the state of its first read (WAL keeps it for the reader)."""
+        with self._cursor(write=False) as cur:
+            cur.execute("BEGIN")
+            try:
+                yield cur
+            finally:
+                cur.execute("COMMIT")
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

@@ -123,7 +123,8 @@
           onPage(features);
           var next = nextLink(body);
           if (next && total < maxFeatures && features.length) { return page(next); }
-          return { loaded: total, matched: matched === null ? total : matched, truncated: !!next && total >= maxFeatures };
+          // numberMatched is left out when more events match than the server counts for one page: null then.
+          return { loaded: total, matched: matched, truncated: !!next && total >= maxFeatures };
         });
     }
     return page(url);
@@ -529,7 +530,10 @@
     function report(result, counts) {
       var text = counts.shown + ' reported events shown';
       if (counts.unmapped) { text += ', ' + counts.unmapped + ' more without a mappable location (listed below)'; }
-      if (result.truncated) { text += ' (the first ' + result.loaded + ' of ' + result.matched + ' in view: zoom in for all)'; }
+      if (result.truncated) {
+        var of = result.matched === null ? 'more than ' + result.loaded : String(result.matched);
+        text += ' (the first ' + result.loaded + ' of ' + of + ' in view: zoom in for all)';
+      }
       ctx.setStatus(text + '.');
     }
 
