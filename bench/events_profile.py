@@ -53,7 +53,7 @@ def chosen(record: dict[str, Any], kind: str, top: int, store: Any) -> list[q.Qu
     queries = [q.Query(x["kind"], tuple(x["bbox"]), x["first_day"]) for x in record["queries"][kind]]
     counts = record.get("expected", {}).get(kind)
     if counts is None:  # a record without the brute-force counts: ask the store
-        counts = [store.query(q.store_query(x, data.FIRST_DAY, 1))[1] for x in queries]
+        counts = [store.query(q.store_query(x, data.FIRST_DAY, 1)).matched or 0 for x in queries]
     order = sorted(range(len(queries)), key=lambda i: -counts[i])
     return [queries[i] for i in order[:top]]
 
@@ -82,9 +82,9 @@ def loop(record: dict[str, Any], args: argparse.Namespace) -> None:
 
 @contextmanager
 def recording(store: Any) -> Iterator[list[tuple[str, list[Any]]]]:
-    """Record every (sql, params) the store executes (wraps its private ``_cursor``; bench-only)."""
+    """Record every (sql, params) the store's reads execute (wraps its private ``_snapshot``; bench-only)."""
     seen: list[tuple[str, list[Any]]] = []
-    original = store._cursor
+    original = store._snapshot
 
     class Recorder:
         def __init__(self, cur: Any) -> None:
@@ -92,21 +92,21 @@ def recording(store: Any) -> Iterator[list[tuple[str, list[Any]]]]:
 
         def execute(self, sql: str, params: Any = None) -> Any:
             seen.append((sql, list(params or [])))
-            return self._cur.execute(sql, params)
+            return self._cur.execute(sql, params if params is not None else ())
 
         def __getattr__(self, name: str) -> Any:
             return getattr(self._cur, name)
 
     @contextmanager
-    def wrapped(write: bool) -> Iterator[Any]:
-        with original(write) as cur:
+    def wrapped() -> Iterator[Any]:
+        with original() as cur:
             yield Recorder(cur)
 
-    store._cursor = wrapped
+    store._snapshot = wrapped
     try:
         yield seen
     finally:
-        store._cursor = original
+        store._snapshot = original
 
 
 def plans(record: dict[str, Any], args: argparse.Namespace) -> str:
@@ -118,7 +118,8 @@ def plans(record: dict[str, Any], args: argparse.Namespace) -> str:
     with open_store(record, args.store) as store:
         with recording(store) as seen:
             t0 = time.perf_counter()
-            features, matched = store.query(q.store_query(query, data.FIRST_DAY, limit))
+            page = store.query(q.store_query(query, data.FIRST_DAY, limit))
+            matched = page.matched
             out.append(f"EventStore.query: {1000 * (time.perf_counter() - t0):.1f} ms, matched {matched}")
         for sql, params in seen:
             out.append(f"SQL: {sql}\nparams: {params}")

@@ -74,8 +74,8 @@ def _box(x: float, y: float) -> tuple[float, float, float, float]:
 
 
 # -- expected counts ---------------------------------------------------------------------------------------------
-def expected_count(events: Any, query: Query, type_names: list[str], verification_names: list[str]) -> int:
-    """The number of events a query must match, by brute force over the generated arrays."""
+def expected_mask(events: Any, query: Query, type_names: list[str], verification_names: list[str]) -> np.ndarray:
+    """Which generated events a query must match, by brute force over the arrays."""
     west, south, east, north = query.bbox
     mask = (events.lon >= west) & (events.lon <= east) & (events.lat >= south) & (events.lat <= north)
     if query.first_day is not None:
@@ -85,7 +85,23 @@ def expected_count(events: Any, query: Query, type_names: list[str], verificatio
         mask &= battles & (events.fatalities[:, 1] > 5)
     elif query.kind == "equality":
         mask &= battles & (np.array([v == "verified" for v in verification_names])[events.verification_idx])
-    return int(mask.sum())
+    return mask
+
+
+def expected_count(events: Any, query: Query, type_names: list[str], verification_names: list[str]) -> int:
+    """The number of events a query must match, by brute force over the generated arrays."""
+    return int(expected_mask(events, query, type_names, verification_names).sum())
+
+
+def expected_page(mask: np.ndarray, day: np.ndarray, limit: int) -> list[int]:
+    """Indexes of the first ``limit`` matches in the stores' order, (date_start, id); ids follow the index."""
+    found = np.flatnonzero(mask)
+    return found[np.lexsort((found, day[found]))][:limit].tolist()
+
+
+def count_agrees(matched: int | None, expected: int, bound: int) -> bool:
+    """Our numberMatched is exact, or left out (None) only when more than ``bound`` events match."""
+    return matched == expected if matched is not None else expected > bound
 
 
 # -- our stores, in process --------------------------------------------------------------------------------------
@@ -103,14 +119,14 @@ def store_query(query: Query, first_day: Any, limit: int) -> Any:
     )
 
 
-def time_store(
-    run: Callable[[Any], tuple[list[dict[str, Any]], int]],
-    queries: list[Any],
-    passes: int,
-    budget_s: float,
-) -> dict[str, Any]:
-    """Time ``run`` over every query (one untimed warm-up pass, then ``passes`` timed); bounded by ``budget_s``."""
-    matched = [run(q)[1] for q in queries]
+def time_store(run: Callable[[Any], Any], queries: list[Any], passes: int, budget_s: float) -> dict[str, Any]:
+    """Time ``run`` over every query (one untimed pass, kept for the checks, then ``passes`` timed passes).
+
+    ``run`` returns an :class:`app.events.store.base.EventPage`; at most ``budget_s`` seconds are timed.
+    """
+    pages = [run(q) for q in queries]
+    matched = [page.matched for page in pages]
+    page_ids = [[f["id"] for f in page.features] for page in pages]
     latencies: list[float] = []
     deadline = time.monotonic() + budget_s
     for _ in range(passes):
@@ -120,7 +136,7 @@ def time_store(
             latencies.append((time.perf_counter() - t0) * 1000)
             if time.monotonic() > deadline:
                 break
-    return {**latency_stats(latencies), "matched": matched}
+    return {**latency_stats(latencies), "matched": matched, "page_ids": page_ids}
 
 
 def latency_stats(latencies_ms: list[float]) -> dict[str, Any]:
