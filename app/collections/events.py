@@ -90,7 +90,8 @@ class EventsCollection:
         version = self.service.store.data_version()
         with self._lock:
             if self._meta is None or self._meta[0] != version:
-                self._meta = (version, _meta(version, self.service.store.extent()))
+                store = self.service.store
+                self._meta = (version, _meta(version, store.extent(), getattr(store, "count_cap", None)))
             return self._meta[1]
 
     @meta.setter
@@ -174,16 +175,23 @@ def _queryable(name: str, kind: Kind) -> Queryable:
     return Queryable(name, kind_type, title=name.replace("_", " "), format=fmt)
 
 
-def _meta(version: str, extent: StoreExtent) -> CollectionMeta:
+def _meta(version: str, extent: StoreExtent, count_cap: int | None) -> CollectionMeta:
     start = temporal.start_of(extent.date_start) if extent.date_start else None
     end = temporal.end_of(extent.date_end) if extent.date_end else None
+    paging = "Pages are ordered by date_start, then id."
+    if count_cap is not None:
+        paging += (
+            f" numberMatched is given up to {count_cap:,} matches (or to the end of the page asked for) and left out"
+            " above; follow the next link, or narrow the box or the dates, for a count."
+        )
     return CollectionMeta(
         id=COLLECTION_ID,
         title="Reported events",
         description=(
             "Reported fighting in and around Nagorno-Karabakh (curated 2020 events and later additions), one point "
             "per report with its dates, precision codes, ACLED event type, who claimed it, verification status and "
-            "cited sources. Retracted reports stay, marked 'retracted'; every change is in the item's /history."
+            "cited sources. Retracted reports stay, marked 'retracted'; every change is in the item's /history. "
+            + paging
         ),
         version=version,
         bbox=extent.bbox or WORLD,

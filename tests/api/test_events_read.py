@@ -248,3 +248,4 @@ def test_numberMatched_is_left_out_above_the_count_cap(events_settings, seed_rec
         assert 0 < expected <= 30 and one_day["numberMatched"] == expected
         html = client.get("/collections/events/items", params={"limit": 10, "f": "html"}).text
         assert "10 features shown; more match than are counted" in html
+        assert "numberMatched is given up to 30 matches" in client.get("/collections/events").json()["description"]
