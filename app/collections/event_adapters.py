@@ -28,20 +28,20 @@ PAGE_SIZE = 5_000
 def matching_features(
     service: EventService, bbox: BBox | None, start: date | None, end: date | None
 ) -> Iterator[dict[str, Any]]:
-    """Every event feature inside ``bbox`` whose dates overlap ``start``..``end`` (None is open), page by page."""
+    """Every event feature inside ``bbox`` whose dates overlap ``start``..``end`` (None is open), page by page.
+
+    Each page reads on from the last event of the one before (keyset paging), so a write between two pages
+    neither repeats nor skips an event that was already there, and no page re-reads what came before.
+    """
     limit = min(PAGE_SIZE, int(getattr(service.store, "max_limit", PAGE_SIZE)))
-    seen: set[str] = set()
-    offset = 0
+    after: tuple[date, str] | None = None
     while True:
-        query = EventQuery(bbox=bbox, datetime=(start, end), limit=limit, offset=offset)
-        page = service.query(query)
-        for feature in page.features:
-            if feature["id"] not in seen:  # a write between two pages may shift a row into the next page
-                seen.add(feature["id"])
-                yield feature
-        offset += limit
-        if not page.more:
+        page = service.query(EventQuery(bbox=bbox, datetime=(start, end), limit=limit, after=after))
+        yield from page.features
+        if not page.more or not page.features:
             return
+        last = page.features[-1]
+        after = (date.fromisoformat(last["properties"]["date_start"]), str(last["id"]))
 
 
 class StoreEventSource:

@@ -155,3 +155,31 @@ def test_a_page_as_large_as_the_matches_counts_them_all(paged):
     assert everything.matched == len(rows) and not everything.more
     past_the_end = check(service, rows, 10, len(rows) + 5)
     assert (past_the_end.features, past_the_end.matched, past_the_end.more) == ([], len(rows), False)
+
+
+def test_keyset_paging_reads_on_from_the_last_event(paged):
+    service, rows = paged
+    selection = {"bbox": (46.0, 39.2, 47.5, 40.2), "window": (date(2020, 10, 5), date(2020, 10, 30))}
+    expected = [r.id for r in brute_force(rows, **selection)]
+    seen, after = [], None
+    while True:
+        page = service.query(EventQuery(bbox=selection["bbox"], datetime=selection["window"], limit=13, after=after))
+        follows = expected[len(seen) :]
+        assert [f["id"] for f in page.features] == follows[:13]
+        assert page.matched == len(follows) if page.matched is not None else len(follows) > CAP
+        assert page.more == (len(follows) > 13)
+        seen += [f["id"] for f in page.features]
+        if not page.more:
+            break
+        last = page.features[-1]
+        after = (date.fromisoformat(last["properties"]["date_start"]), last["id"])
+    assert seen == expected and len(seen) > CAP
+
+
+def test_matching_features_walks_every_event_once(paged, monkeypatch):
+    from app.collections import event_adapters
+
+    service, rows = paged
+    monkeypatch.setattr(event_adapters, "PAGE_SIZE", 7)
+    found = [f["id"] for f in event_adapters.matching_features(service, None, date(2020, 10, 1), None)]
+    assert found == [r.id for r in brute_force(rows, window=(date(2020, 10, 1), None))]

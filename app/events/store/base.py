@@ -119,6 +119,10 @@ class EventQuery:
         A pygeofilter AST (parsed CQL2 text or JSON).
     limit, offset
         The page.
+    after
+        Keyset paging: only the events after this ``(date_start, id)`` in the page order, so that reading on
+        from the last event of a page costs the next page only (an offset re-reads what it skips). numberMatched
+        then counts the events that follow.
 
     """
 
@@ -128,6 +132,7 @@ class EventQuery:
     cql: ast.AstType | None = None
     limit: int = 10
     offset: int = 0
+    after: tuple[date, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -392,7 +397,11 @@ class SqlEventStore(EventStore):
         rows: list[Sequence[Any]] = []
         counted, skip, complete = 0, query.offset, True
         with self._snapshot() as cur:
-            for starts in start_day_ranges(*self._start_days(cur), interval):
+            first, last = self._start_days(cur)
+            after_day = None if query.after is None else _as_date(query.after[0], "after")
+            if first is not None and after_day is not None:
+                first = max(first, after_day)  # nothing that starts before the key can follow it
+            for starts in start_day_ranges(first, last, interval):
                 if counted > bound:  # numberMatched will be left out: nothing more to count
                     complete = False
                     break
@@ -587,6 +596,10 @@ class SqlEventStore(EventStore):
             bind = lambda v: params.bind(self.dialect.bind_value(v, Kind.DATE))  # noqa: E731
             conditions.append(f"e.date_start BETWEEN {bind(starts[0])} AND {bind(starts[1])}")
         conditions.extend(self._datetime(interval, params))
+        if query.after is not None:
+            day = self.dialect.bind_value(_as_date(query.after[0], "after"), Kind.DATE)
+            later, same, key = params.bind(day), params.bind(day), params.bind(str(query.after[1]))  # in text order
+            conditions.append(f"(e.date_start > {later} OR (e.date_start = {same} AND e.id > {key}))")
         for name, value in query.filters.items():
             conditions.append(self._equality(name, value, params))
         if query.cql is not None:
