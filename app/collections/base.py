@@ -105,6 +105,8 @@ class ItemsQuery:
     properties: Mapping[str, Any] = field(default_factory=dict)
     cql: Any = None
     zoom: int | None = None
+    #: Only numberMatched is wanted, exact (``resulttype=hits``): the features of the page are dropped.
+    hits: bool = False
 
 
 @dataclass(frozen=True)

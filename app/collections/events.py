@@ -110,8 +110,9 @@ class EventsCollection:
             datetime=(interval.start, interval.end) if interval is not None else None,
             filters=dict(query.properties),
             cql=query.cql,
-            limit=query.limit,
+            limit=1 if query.hits else query.limit,
             offset=query.offset,
+            exact_count=query.hits,
         )
         try:
             page = self.service.query(event_query)

@@ -195,6 +195,13 @@ class ItemsParams:
     filter_crs: Annotated[
         str | None, Query(alias="filter-crs", description="CRS of geometries in filter: CRS84 only.")
     ] = None
+    resulttype: Annotated[
+        Literal["results", "hits"],
+        Query(
+            description="hits: no features, only numberMatched, counted exactly however many match (the events "
+            "collection otherwise leaves numberMatched out above its count cap); results (default): the page.",
+        ),
+    ] = "results"
     zoom: Annotated[
         int | None,
         Query(
@@ -234,6 +241,7 @@ async def items_query(request: Request, collection: CollectionDep, params: Items
         properties=properties,
         cql=cql,
         zoom=params.zoom,
+        hits=params.resulttype == "hits",
     )
 
 

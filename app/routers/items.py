@@ -57,6 +57,8 @@ def get_features(
     if fmt in ("gpkg", "fgb"):
         return _download(request, collection, fmt, headers)
     page = collection.items(query)
+    if query.hits:
+        page = FeaturePage([], page.number_matched, more=False)
     page = FeaturePage(reproject_features(page.features, crs), page.number_matched, page.more)
     doc = documents.items(page, query, collection, _base(request), request.url, PAGE_TYPES)
     headers |= {"Link": link_header(doc["links"]), "Content-Crs": f"<{crs}>"}

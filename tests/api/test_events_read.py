@@ -130,6 +130,7 @@ def test_equality_parameter_on_a_queryable(events_client: TestClient, seed_recor
         ({"bbox": "46,39"}, "bbox"),
         ({"limit": "0"}, "limit"),
         ({"f": "gpkg"}, "f"),
+        ({"resulttype": "count"}, "resulttype"),
     ],
 )
 def test_bad_queries_are_400_naming_the_parameter(events_client: TestClient, params, parameter) -> None:
@@ -249,3 +250,10 @@ def test_numberMatched_is_left_out_above_the_count_cap(events_settings, seed_rec
         html = client.get("/collections/events/items", params={"limit": 10, "f": "html"}).text
         assert "10 features shown; more match than are counted" in html
         assert "numberMatched is given up to 30 matches" in client.get("/collections/events").json()["description"]
+        hits = client.get("/collections/events/items", params={"resulttype": "hits", "limit": 10}).json()
+        assert (hits["numberMatched"], hits["numberReturned"], hits["features"]) == (len(seed_records), 0, [])
+        assert "next" not in [link["rel"] for link in hits["links"]]
+        battles = client.get(
+            "/collections/events/items", params={"resulttype": "hits", "filter": "event_type = 'Battles'"}
+        ).json()["numberMatched"]
+        assert battles == sum(r["event_type"] == "Battles" for r in seed_records)

@@ -39,6 +39,15 @@ def test_following_next_links_returns_every_feature_once(client: TestClient, bui
     assert sorted(seen) == sorted(expected)
 
 
+def test_resulttype_hits_counts_without_features(client: TestClient, built_data_dir: Path) -> None:
+    box = (46.5, 39.5, 47.0, 40.0)
+    frame = layer_frame(built_data_dir, "places")
+    expected = int(frame.intersects(shapely.box(*box)).sum())
+    body = page(client, "/collections/places/items?resulttype=hits&limit=5&bbox=" + ",".join(map(str, box)))
+    assert (body.numberMatched, body.numberReturned, body.features) == (expected, 0, [])
+    assert expected > 5 and "next" not in [link.rel for link in body.links]
+
+
 def test_link_header_repeats_the_paging_links(client: TestClient) -> None:
     response = client.get("/collections/places/items?limit=5&offset=5")
     header = response.headers["link"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -123,6 +124,8 @@ class EventQuery:
         Keyset paging: only the events after this ``(date_start, id)`` in the page order, so that reading on
         from the last event of a page costs the next page only (an offset re-reads what it skips). numberMatched
         then counts the events that follow.
+    exact_count
+        Count every match, however many (``resulttype=hits``): numberMatched is never left out.
 
     """
 
@@ -133,6 +136,7 @@ class EventQuery:
     limit: int = 10
     offset: int = 0
     after: tuple[date, str] | None = None
+    exact_count: bool = False
 
 
 @dataclass(frozen=True)
@@ -393,7 +397,7 @@ class SqlEventStore(EventStore):
         """
         self._check_page(query)
         interval = _checked_interval(query.datetime)
-        bound = max(self.count_cap, query.offset + query.limit)
+        bound = sys.maxsize if query.exact_count else max(self.count_cap, query.offset + query.limit)
         rows: list[Sequence[Any]] = []
         counted, skip, complete = 0, query.offset, True
         with self._snapshot() as cur:
