@@ -183,7 +183,7 @@ def _meta(version: str, extent: StoreExtent, count_cap: int | None) -> Collectio
     if count_cap is not None:
         paging += (
             f" numberMatched is given up to {count_cap:,} matches (or to the end of the page asked for) and left out"
-            " above; follow the next link, or narrow the box or the dates, for a count."
+            " above (the next link says more follow); resulttype=hits counts every match exactly."
         )
     return CollectionMeta(
         id=COLLECTION_ID,
