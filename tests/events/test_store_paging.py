@@ -153,6 +153,11 @@ def test_a_page_as_large_as_the_matches_counts_them_all(paged):
     service, rows = paged
     everything = check(service, rows, 1000, 0)
     assert everything.matched == len(rows) and not everything.more
+    capped = service.query(EventQuery(limit=1))
+    assert (capped.matched, capped.more) == (None, True)
+    for window in ((None, None), (date(2020, 10, 10), date(2020, 10, 20))):
+        exact = service.query(EventQuery(datetime=window, limit=1, exact_count=True))
+        assert exact.matched == len(brute_force(rows, window=window)) > CAP
     past_the_end = check(service, rows, 10, len(rows) + 5)
     assert (past_the_end.features, past_the_end.matched, past_the_end.more) == ([], len(rows), False)
 

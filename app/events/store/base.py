@@ -413,7 +413,8 @@ class SqlEventStore(EventStore):
                     found, page = self._read_range(cur, query, interval, starts, skip, query.limit - len(rows))
                     counted, skip, rows = counted + found, max(skip - found, 0), rows + page
                 else:  # the page is full: only count what follows, one past the bound at most
-                    counted += self._count(cur, query, interval, starts, bound - counted + 1)
+                    cap = None if query.exact_count else bound - counted + 1
+                    counted += self._count(cur, query, interval, starts, cap)
         matched = counted if complete and counted <= bound else None
         return EventPage([self._feature(row) for row in rows], matched, counted > query.offset + len(rows))
 
