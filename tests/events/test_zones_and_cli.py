@@ -51,6 +51,25 @@ def test_control_2020_is_used_once_built(real_zones):
     assert any(z.startswith("control-2020:") for z in real_zones.zones_of(46.5498, 39.6374))
 
 
+def test_zones_equal_an_independent_point_in_polygon_test(real_zones, built_data_dir):
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    rng = np.random.default_rng(4)
+    points = shapely.points(rng.uniform(44.8, 47.8, 1500), rng.uniform(38.6, 40.6, 1500))
+    polygons = []
+    for layer in real_zones.layers:
+        frame = pyogrio.read_dataframe(built_data_dir / "layers" / f"{layer}.gpkg", layer=layer)
+        polygons += [(f"{layer}:{fid}", geom) for fid, geom in zip(frame["id"], frame.geometry, strict=True)]
+    inside = 0
+    for point in points:
+        expected = sorted(label for label, geom in polygons if geom.intersects(point))
+        assert real_zones.zones_of(point.x, point.y) == expected
+        inside += bool(expected)
+    assert inside > 300  # the sample reaches into the zones, not only around them
+
+
 def test_zone_index_names_the_missing_manifest(tmp_path):
     with pytest.raises(Exception, match="manifest.json missing"):
         ZoneIndex.from_layers_dir(tmp_path)
