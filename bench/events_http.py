@@ -49,7 +49,6 @@ class Target:
 
 def pygeoapi_config(port: int, gpkg: Path, pg: dict[str, Any], limits: tuple[int, int]) -> dict[str, Any]:
     """Three collections over the same events: PostgreSQL, SQLiteGPKG and OGR (GPKG) providers, time_field set."""
-    base = f"http://{HOST}:{port}"
     common = {"id_field": "id", "time_field": "date_start"}
     providers: dict[str, dict[str, Any]] = {
         "postgresql": {"name": "PostgreSQL", "data": pg, "table": PYGEOAPI_TABLE, "geom_field": "geom"},
@@ -74,35 +73,14 @@ def pygeoapi_config(port: int, gpkg: Path, pg: dict[str, Any], limits: tuple[int
         }
         for key, provider in providers.items()
     }
-    return {
-        "server": {
-            "bind": {"host": HOST, "port": port},
-            "url": base,
-            "mimetype": "application/json; charset=UTF-8",
-            "encoding": "utf-8",
-            "gzip": False,
-            "language": "en-US",
-            "cors": False,
-            "pretty_print": False,
-            "limits": {"default_items": limits[0], "max_items": limits[1]},
-            "map": {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "attribution": "OpenStreetMap"},
-        },
-        "logging": {"level": "CRITICAL"},  # as in oapif_vs_pygeoapi.py: GDAL's GPKG 1.4 warning on every request
-        "metadata": {
-            "identification": {
-                "title": "pygeoapi peer for the czmap event benchmark",
-                "description": "Synthetic events, the same rows as the czmap stores.",
-                "keywords": ["benchmark"],
-                "keywords_type": "theme",
-                "terms_of_service": "none",
-                "url": base,
-            },
-            "license": {"name": "synthetic data", "url": base},
-            "provider": {"name": "czmap bench", "url": base},
-            "contact": {"name": "czmap bench"},
-        },
-        "resources": resources,
-    }
+    return oapif.pygeoapi_document(
+        port,
+        resources,
+        "pygeoapi peer for the czmap event benchmark",
+        "Synthetic events, the same rows as the czmap stores.",
+        licence="synthetic data",
+        limits=limits,
+    )
 
 
 def pygeoapi_server(config: dict[str, Any], port: int, workdir: Path, workers: int, cpus: str) -> Server:

@@ -222,17 +222,32 @@ def pygeoapi_config(manifest: dict[str, Any], layers_dir: Path, port: int) -> di
     sd = manifest["layers"]["seven-districts"]
     z8 = sd["variants"]["8"]["layer"]
     resources["seven-districts-z8"] = _collection(sd, layers_dir / sd["files"]["gpkg"], z8, f"{sd['title']} (z8)")
+    return pygeoapi_document(
+        port, resources, "pygeoapi peer for the czmap benchmark", "Same built layers as the czmap service."
+    )
+
+
+def pygeoapi_document(
+    port: int,
+    resources: dict[str, Any],
+    title: str,
+    description: str,
+    licence: str = "see each collection",
+    limits: tuple[int, int] = (DEFAULT_LIMIT, MAX_LIMIT),
+) -> dict[str, Any]:
+    """A pygeoapi configuration serving ``resources`` on ``port`` (the peer of both benchmarks)."""
+    base = f"http://{HOST}:{port}"
     return {
         "server": {
             "bind": {"host": HOST, "port": port},
-            "url": f"http://{HOST}:{port}",
+            "url": base,
             "mimetype": "application/json; charset=UTF-8",
             "encoding": "utf-8",
             "gzip": False,
             "language": "en-US",
             "cors": False,
             "pretty_print": False,
-            "limits": {"default_items": DEFAULT_LIMIT, "max_items": MAX_LIMIT},
+            "limits": {"default_items": limits[0], "max_items": limits[1]},
             "map": {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "attribution": "OpenStreetMap"},
         },
         # CRITICAL: pygeoapi logs GDAL's "GeoPackage 1.4 may only be partially supported" warning as an ERROR
@@ -240,15 +255,15 @@ def pygeoapi_config(manifest: dict[str, Any], layers_dir: Path, port: int) -> di
         "logging": {"level": "CRITICAL"},
         "metadata": {
             "identification": {
-                "title": "pygeoapi peer for the czmap benchmark",
-                "description": "Same built layers as the czmap service.",
+                "title": title,
+                "description": description,
                 "keywords": ["benchmark"],
                 "keywords_type": "theme",
                 "terms_of_service": "none",
-                "url": f"http://{HOST}:{port}",
+                "url": base,
             },
-            "license": {"name": "see each collection", "url": f"http://{HOST}:{port}"},
-            "provider": {"name": "czmap bench", "url": f"http://{HOST}:{port}"},
+            "license": {"name": licence, "url": base},
+            "provider": {"name": "czmap bench", "url": base},
             "contact": {"name": "czmap bench"},
         },
         "resources": resources,
