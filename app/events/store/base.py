@@ -102,6 +102,7 @@ VERSION_WINDOW = 1_000
 DateInterval = tuple[date | None, date | None]
 #: A closed range of start days, (first, last).
 DayRange = tuple[date, date]
+_EPOCH = date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -363,6 +364,15 @@ class SqlDialect(ABC):
 def utc_iso(value: datetime) -> str:
     """A timestamp as pydantic writes it in JSON mode (UTC, ``Z`` suffix)."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def epoch_day(day: date) -> int:
+    """Days since 1970-01-01: the time coordinate of both stores' space-time indexes.
+
+    >>> epoch_day(date(2020, 9, 27))
+    18532
+    """
+    return (day - _EPOCH).days
 
 
 def escape_like(text: str) -> str:

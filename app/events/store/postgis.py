@@ -24,6 +24,7 @@ from app.events.store.base import (
     DayRange,
     SqlDialect,
     SqlEventStore,
+    epoch_day,
     escape_like,
     pending_migrations,
     utc_iso,
@@ -49,13 +50,6 @@ SPACE_TIME = (
     "ST_MakeLine(ST_MakePoint(e.lon, e.lat, e.date_start - DATE '1970-01-01'), "
     "ST_MakePoint(e.lon, e.lat, e.date_end - DATE '1970-01-01'))"
 )
-_EPOCH = date(1970, 1, 1)
-
-
-def _epoch_day(day: date) -> int:
-    return (day - _EPOCH).days
-
-
 def _index_days(starts: DayRange, window_start: date | None) -> tuple[float, float]:
     """The days a [date_start, date_end] segment must overlap to start in ``starts`` and end in the window.
 
@@ -68,8 +62,8 @@ def _index_days(starts: DayRange, window_start: date | None) -> tuple[float, flo
     (18537.5, 18537.5)
     """
     if window_start is not None and starts[1] < window_start:
-        return _epoch_day(window_start) - 0.5, _epoch_day(window_start) - 0.5
-    return _epoch_day(starts[0]), _epoch_day(starts[1])
+        return epoch_day(window_start) - 0.5, epoch_day(window_start) - 0.5
+    return epoch_day(starts[0]), epoch_day(starts[1])
 
 
 class PostgisDialect(SqlDialect):

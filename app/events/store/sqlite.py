@@ -30,6 +30,7 @@ from app.events.store.base import (
     DayRange,
     SqlDialect,
     SqlEventStore,
+    epoch_day,
     escape_like,
     json_text,
     pending_migrations,
@@ -40,7 +41,6 @@ BUSY_TIMEOUT_S = 30.0
 #: Page cache per connection, and memory-mapped reads (shared by all connections through the OS page cache).
 CACHE_KIB = 32_768
 MMAP_BYTES = 1 << 30
-_EPOCH = date(1970, 1, 1)
 #: Days pad the R*Tree's time extent on both sides (migration 0004): never zero, and whole-day tests stay exact.
 DAY_PAD = 0.25
 
@@ -87,10 +87,10 @@ class SqliteDialect(SqlDialect):
         p = [params.bind(v) for v in (east, west, north, south)]
         join = f"JOIN events_rtree r ON r.id = e.rid AND r.minx <= {p[0]} AND r.maxx >= {p[1]} "
         join += f"AND r.miny <= {p[2]} AND r.maxy >= {p[3]}"
-        first, last = (params.bind(_epoch_day(day) - DAY_PAD) for day in starts)
+        first, last = (params.bind(epoch_day(day) - DAY_PAD) for day in starts)
         join += f" AND r.mint >= {first} AND r.mint <= {last}"
         if interval[0] is not None:
-            join += f" AND r.maxt >= {params.bind(_epoch_day(interval[0]) + DAY_PAD)}"
+            join += f" AND r.maxt >= {params.bind(epoch_day(interval[0]) + DAY_PAD)}"
         q = [params.bind(v) for v in (west, east, south, north)]
         return join, f"e.lon BETWEEN {q[0]} AND {q[1]} AND e.lat BETWEEN {q[2]} AND {q[3]}"
 
@@ -110,10 +110,6 @@ class SqliteDialect(SqlDialect):
         if column in JSON_COLUMNS and value is not None:
             return json.loads(value)
         return value
-
-
-def _epoch_day(value: date) -> int:
-    return (value - _EPOCH).days
 
 
 @lru_cache(maxsize=64)
