@@ -66,7 +66,7 @@ def open_store(record: dict[str, Any], store: str) -> Any:
         return SqliteEventStore(Path(args["data_dir"]) / "events.sqlite")
     from app.events.store.postgis import PostgisEventStore
 
-    return PostgisEventStore(f"postgresql://postgres@127.0.0.1:5432/{args['database']}")
+    return PostgisEventStore(f"postgresql://postgres@127.0.0.1:{args.get('pg_port', 5432)}/{args['database']}")
 
 
 def loop(record: dict[str, Any], args: argparse.Namespace) -> None:

@@ -49,7 +49,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 TARGET_P95_MS = 50.0
-PG_PORT = 5432  # --pg-port: bench/pg_cluster.sh starts a server-sized cluster on 5433
 STORES = ("ours-sqlite", "ours-postgis")
 
 
@@ -69,7 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=5, help="level 2: untimed requests before each timed series")
     parser.add_argument("--data-dir", type=Path, default=RESULTS / "events-data", help="layers, SQLite and GPKG")
     parser.add_argument("--database", default="czmap_bench", help="PostgreSQL database to create (and drop)")
-    parser.add_argument("--pg-port", type=int, default=PG_PORT, help="PostgreSQL on 127.0.0.1 (bench/pg_cluster.sh)")
+    parser.add_argument("--pg-port", type=int, default=5432, help="PostgreSQL on 127.0.0.1 (bench/pg_cluster.sh)")
     parser.add_argument("--reuse", action="store_true", help="keep stores already loaded with the same events")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for events-<timestamp>.json/.png")
@@ -124,8 +123,9 @@ def fingerprint(args: argparse.Namespace) -> dict[str, Any]:
             "pg_port": args.pg_port}
 
 
-def pg_url(database: str) -> str:
-    return f"postgresql://postgres@127.0.0.1:{PG_PORT}/{database}"
+def pg_url(args: argparse.Namespace, database: str | None = None) -> str:
+    """The benchmark's database (or ``database``) on the PostgreSQL of ``--pg-port``."""
+    return f"postgresql://postgres@127.0.0.1:{args.pg_port}/{database or args.database}"
 
 
 def load_all(args: argparse.Namespace, events: data.Events) -> dict[str, Any]:
@@ -142,7 +142,7 @@ def load_all(args: argparse.Namespace, events: data.Events) -> dict[str, Any]:
     sqlite_path = args.data_dir / "events.sqlite"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
-    _recreate_db(args.database)
+    _recreate_db(args)
     rest = args.events - data.VIA_STORE
     with progress_bar() as task:
         t0 = time.perf_counter()
@@ -151,12 +151,12 @@ def load_all(args: argparse.Namespace, events: data.Events) -> dict[str, Any]:
         data.load_sqlite(sqlite_path, events, task("load our SQLite store", rest))
         timings["ours-sqlite"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        with PostgisEventStore(pg_url(args.database)) as store:
+        with PostgisEventStore(pg_url(args)) as store:
             data.insert_via_store(store, events, data.VIA_STORE)
-        data.load_postgis(pg_url(args.database), events, task("load our PostGIS store", rest))
+        data.load_postgis(pg_url(args), events, task("load our PostGIS store", rest))
         timings["ours-postgis"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        data.load_pygeoapi_postgis(pg_url(args.database))
+        data.load_pygeoapi_postgis(pg_url(args))
         timings["pygeoapi-postgis-table"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         data.write_gpkg(
@@ -167,30 +167,30 @@ def load_all(args: argparse.Namespace, events: data.Events) -> dict[str, Any]:
     return {"reused": False, "seconds": timings}
 
 
-def _recreate_db(database: str) -> None:
+def _recreate_db(args: argparse.Namespace) -> None:
     import psycopg
 
-    with psycopg.connect(pg_url("postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {database}")
+    with psycopg.connect(pg_url(args, "postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {args.database}")
 
 
 def _db_ready(args: argparse.Namespace) -> bool:
     import psycopg
 
     try:
-        with psycopg.connect(pg_url(args.database)) as conn:
+        with psycopg.connect(pg_url(args)) as conn:
             row = conn.execute(f"SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM {data.PYGEOAPI_TABLE})")
             return tuple(row.fetchone() or ()) == (args.events, args.events)
     except psycopg.Error:
         return False
 
 
-def drop_db(database: str) -> None:
+def drop_db(args: argparse.Namespace) -> None:
     import psycopg
 
-    with psycopg.connect(pg_url("postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    with psycopg.connect(pg_url(args, "postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
 
 
 # ---------------------------------------------------------------------------------------------------- level 1
@@ -203,7 +203,7 @@ def level1(args: argparse.Namespace, queries: dict[str, list[q.Query]], expected
 
     opened = {
         "ours-sqlite": lambda: SqliteEventStore(args.data_dir / "events.sqlite"),
-        "ours-postgis": lambda: PostgisEventStore(pg_url(args.database)),
+        "ours-postgis": lambda: PostgisEventStore(pg_url(args)),
     }
     results: dict[str, dict[str, Any]] = {}
     problems = []
@@ -309,10 +309,10 @@ def _servers(args: argparse.Namespace, workdir: Path, cpus: str) -> dict[str, ht
     data_dir = args.data_dir.resolve()
     servers = {
         "ours-sqlite": http.ours_server("ours-sqlite", data_dir, None, workdir, args.workers, cpus),
-        "ours-postgis": http.ours_server("ours-postgis", data_dir, pg_url(args.database), workdir, args.workers, cpus),
+        "ours-postgis": http.ours_server("ours-postgis", data_dir, pg_url(args), workdir, args.workers, cpus),
     }
     port = http.oapif.free_port()
-    pg = {"host": "127.0.0.1", "port": PG_PORT, "dbname": args.database, "user": "postgres", "password": ""}
+    pg = {"host": "127.0.0.1", "port": args.pg_port, "dbname": args.database, "user": "postgres", "password": ""}
     limits = (http.oapif.DEFAULT_LIMIT, http.oapif.MAX_LIMIT)
     config = http.pygeoapi_config(port, data_dir / "pygeoapi-events.gpkg", pg, limits)
     servers["pygeoapi"] = http.pygeoapi_server(config, port, workdir, args.workers, cpus)
@@ -470,8 +470,6 @@ def chart(path: Path, record: dict[str, Any], title: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    global PG_PORT
-    PG_PORT = args.pg_port
     args.data_dir = args.data_dir.resolve()
     stamp = data.now_utc()
     workdir = args.out / f"events-{stamp}"
@@ -502,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
             record["ratios"] = ratios(record["level2"]["results"])
     finally:
         if not args.keep_db:
-            drop_db(args.database)
+            drop_db(args)
     record["wall_s"] = time.monotonic() - started
     record["table"] = markdown(record)
     print(record["table"])
