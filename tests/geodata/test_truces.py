@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -105,3 +106,17 @@ def test_gdal_reads_the_layer(built_data_dir: Path):
     info = pyogrio.read_info(built_data_dir / "layers" / "truces.gpkg", layer="truces")
     assert info["features"] == 4 and info["crs"] == "EPSG:4326"
     assert {"start_time", "start_time_utc", "violation_event_ids"} <= set(info["fields"])
+
+
+def test_an_edited_data_file_must_be_pinned_again(tmp_path: Path):
+    from geodata.errors import BuildCheckFailed
+    from geodata.truces import DATA_DIR, load_truces
+
+    edited = tmp_path / "truces.toml"
+    edited.write_text(
+        (DATA_DIR / "truces.toml").read_text(encoding="utf-8").replace("12:00:00+04:00", "12:00:00+03:00")
+    )
+    pinned = tomllib.loads((Path(__file__).parents[2] / "layers" / "truces.toml").read_text())["params"]["data_sha256"]
+    assert len(load_truces(DATA_DIR / "truces.toml", pinned)) == 4
+    with pytest.raises(BuildCheckFailed, match="update data_sha256"):
+        load_truces(edited, pinned)
