@@ -20,10 +20,12 @@ import shapely
 from shapely.geometry import LineString, MultiLineString
 
 from geodata import checks
+from geodata import control as ctl
 from geodata import transforms as tf
-from geodata.crs import METRIC_CRS, STORAGE_CRS
+from geodata.crs import EQUAL_AREA_CRS, METRIC_CRS, STORAGE_CRS
 from geodata.errors import BuildCheckFailed, LayerDefinitionError
 from geodata.layerdefs import LayerDefinition
+from geodata.transforms import M2_PER_KM2
 
 
 @dataclass
@@ -284,85 +286,161 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
-_SOURCE_KEYS = ("publisher", "date", "title")
-
-
 def build_control(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
-    """Schematic control periods of the seven districts in 2020, and the Lachin corridor.
+    """Dated control of the former oblast and the seven districts, 1994-2023 (schematic).
 
-    Each district splits into the part held under the 1994 ceasefire (held until the district's change date,
-    Azerbaijani after it) and the rest (Azerbaijani throughout). Intervals are half-open: a feature is valid
-    from ``valid_from`` (inclusive) until ``valid_to`` (exclusive).
+    The area is the oblast plus the seven districts. It starts as held under the 1994 ceasefire (Natural Earth's
+    B38 area) or by Azerbaijan, then each change of ``params.changes`` gives a region (``params.areas``) to a
+    controller from its date; see :mod:`geodata.control`. The build fails if the features valid on any change
+    date overlap or leave a gap above ``max_sliver_km2``, or if a corridor comes within ``shusha_clearance_km``
+    of Shusha.
     """
     p = d.params
-    districts = ctx.layer("seven-districts").set_index("id")
-    held_1994 = shapely.union_all(ctx.layer("ceasefire-1994-area").geometry.to_numpy())
-    corridor = _corridor(ctx, p["corridor"])
-    rows = []
-    for change in p["changes"]:
-        district = districts.loc[change["district"]]
-        base = {"district_id": change["district"], "district": district["name"], "schematic": True}
-        changed = {"basis": change["basis"], **{f"source_{k}": change["source"][k] for k in _SOURCE_KEYS}}
-        unchanged = {"basis": p["unchanged_basis"], **dict.fromkeys((f"source_{k}" for k in _SOURCE_KEYS), None)}
-        held = district.geometry.intersection(held_1994)
-        rest = district.geometry.difference(held_1994)
-        after = held.difference(corridor.geometry) if change["district"] == "AZ-LAC" else held
-        pieces = [
-            (f"{change['district']}-held", held, p["held_by"], p["ceasefire_date"], change["date"], changed),
-            (f"{change['district']}-{change['date']}", after, "Azerbaijan", change["date"], None, changed),
-            (f"{change['district']}-az", rest, "Azerbaijan", p["ceasefire_date"], None, unchanged),
-        ]
-        for fid, geom, by, start, end, why in pieces:
-            if tf.area_km2(gpd.GeoSeries([geom], crs=STORAGE_CRS)).iloc[0] >= p["min_piece_km2"]:
-                rows.append(
-                    {
-                        "id": fid,
-                        **base,
-                        **why,
-                        "controlled_by": by,
-                        "valid_from": start,
-                        "valid_to": end,
-                        "geometry": shapely.make_valid(geom),
-                    }
-                )
-    rows.append(
-        {
-            "id": "lachin-corridor",
-            "district_id": "AZ-LAC",
-            "district": "Lachin",
-            "schematic": True,
-            "basis": corridor.basis,
-            "controlled_by": corridor.controlled_by,
-            "valid_from": corridor.valid_from,
-            "valid_to": corridor.valid_to,
-            **{f"source_{k}": corridor.source[k] for k in _SOURCE_KEYS},
-            "geometry": corridor.geometry,
-        }
-    )
-    layer = _frame(rows)
-    layer["area_km2"] = tf.area_km2(layer.geometry).round(1)
+    units = _control_units(ctx)
+    regions = _control_regions(ctx, p, units)
+    controllers = dict(p["controllers"])
+    held = shapely.union_all(ctx.layer("ceasefire-1994-area").to_crs(EQUAL_AREA_CRS).geometry.to_numpy())
+    base = p["base"]
+    faces = [
+        ctl.Face(unit, part, [ctl.Period(base["date"], controllers[who], "ceasefire-1994")])
+        for unit, geom in units.items()
+        for who, part in (("held", geom.intersection(held)), ("azerbaijan", geom.difference(held)))
+        if part.area >= p["min_piece_km2"] * M2_PER_KM2
+    ]
+    changes = {c["id"]: _control_change(c, regions, controllers, p["areas"]) for c in p["changes"]}
+    min_m2 = p["min_piece_km2"] * M2_PER_KM2
+    merged = ctl.merge_histories(ctl.apply_changes(faces, changes.values(), min_m2))
+    names = {
+        "NKAO": p["oblast_name"],
+        **dict(zip(ctx.layer("seven-districts")["id"], ctx.layer("seven-districts")["name"], strict=True)),
+    }
+    base_info = {
+        "basis": base["basis"],
+        "precision": base["precision"],
+        "schematic": True,
+        **_source_fields(base["sources"]),
+    }
+    rows = ctl.features(merged, names, changes, {controllers[k]: v for k, v in base["part_names"].items()}, base_info)
+    layer = gpd.GeoDataFrame(rows, geometry="geometry", crs=EQUAL_AREA_CRS)
+    _check_control(d.id, layer, shapely.union_all(list(units.values())), p)
+    layer["area_km2"] = (layer.geometry.area / M2_PER_KM2).round(1)
+    layer["geometry"] = shapely.segmentize(layer.geometry.to_numpy(), tf.DENSIFY_M)
+    layer = layer.to_crs(STORAGE_CRS)
+    layer["geometry"] = [ctl.polygonal(g) for g in layer.geometry]  # reprojection can leave self-touching rings
     return layer
 
 
-@dataclass(frozen=True)
-class _Corridor:
-    geometry: shapely.Geometry
-    basis: str
-    controlled_by: str
-    valid_from: str
-    valid_to: str | None
-    source: Mapping[str, str]
+def _control_units(ctx: BuildContext) -> dict[str, shapely.Geometry]:
+    """The seven districts and the oblast (``NKAO``) in the equal-area CRS: the area the map covers."""
+    districts = ctx.layer("seven-districts").to_crs(EQUAL_AREA_CRS)
+    oblast = shapely.union_all(ctx.layer("nagorno-karabakh").to_crs(EQUAL_AREA_CRS).geometry.to_numpy())
+    return {"NKAO": oblast, **dict(zip(districts["id"], districts.geometry, strict=True))}
 
 
-def _corridor(ctx: BuildContext, p: Mapping[str, Any]) -> _Corridor:
-    """A band of ``width_km`` along a road drawn through GeoNames places, on Azerbaijan's side of the border."""
+def _control_regions(
+    ctx: BuildContext, p: Mapping[str, Any], units: Mapping[str, shapely.Geometry]
+) -> dict[str, shapely.Geometry]:
+    """Each named area of ``params.areas`` built from its recipe, in file order (an area may use earlier ones)."""
+    whole = shapely.union_all(list(units.values()))
+    regions: dict[str, shapely.Geometry] = {"whole": whole, **units}
+    for area_id, a in p["areas"].items():
+        if "adm2" in a:
+            adm2 = ctx.read("geoboundaries-aze-adm2")
+            geom = shapely.union_all(adm2[adm2["shapeName"].isin(a["adm2"])].to_crs(EQUAL_AREA_CRS).geometry.to_numpy())
+        elif "polygon" in a:
+            geom = _to_equal_area(shapely.Polygon(a["polygon"]))
+        elif "circle" in a:
+            centre = gpd.GeoSeries([shapely.Point(a["circle"]["centre"])], crs=STORAGE_CRS).to_crs(METRIC_CRS)
+            geom = _to_equal_area(centre.buffer(a["circle"]["radius_km"] * 1000).iloc[0], METRIC_CRS)
+        elif "route" in a:
+            geom = _route_band(ctx, p, a["route"])
+        else:
+            geom = shapely.union_all([regions[r] for r in a["union"]])
+        if "within" in a:
+            geom = geom.intersection(shapely.union_all([regions[r] for r in a["within"]]))
+        for other in a.get("minus", ()):
+            geom = geom.difference(regions[other])
+        regions[area_id] = shapely.make_valid(geom.intersection(whole))
+    return regions
+
+
+def _to_equal_area(geom: shapely.Geometry, crs: str = STORAGE_CRS) -> shapely.Geometry:
+    dense = shapely.segmentize(geom, tf.DENSIFY_M if crs != STORAGE_CRS else 0.002)
+    return gpd.GeoSeries([dense], crs=crs).to_crs(EQUAL_AREA_CRS).iloc[0]
+
+
+def _route_band(ctx: BuildContext, p: Mapping[str, Any], route: Mapping[str, Any]) -> shapely.Geometry:
+    """A flat-ended band of ``width_km`` along straight segments through the route's points (schematic)."""
     places = {str(c["geonameid"]): (c["longitude"], c["latitude"]) for c in ctx.json("geonames-cities500").values()}
-    road = LineString([places[str(g)] for g in p["via_geonameids"]])
-    band = gpd.GeoSeries([road], crs=STORAGE_CRS).to_crs(METRIC_CRS).buffer(p["width_km"] * 500, cap_style="flat")
-    band = gpd.GeoSeries(shapely.segmentize(band.to_numpy(), tf.DENSIFY_M), crs=METRIC_CRS).to_crs(STORAGE_CRS)
-    faces = _border_faces(ctx, p)
-    geom = shapely.make_valid(band.iloc[0].intersection(faces["AZE"]))
-    return _Corridor(geom, p["basis"], p["controlled_by"], p["valid_from"], p.get("valid_to"), p["source"])
+    points = [places[str(v)] if isinstance(v, int) else tuple(v) for v in route["via"]]
+    band = gpd.GeoSeries([LineString(points)], crs=STORAGE_CRS).to_crs(METRIC_CRS)
+    band = band.buffer(route["width_km"] * 500, cap_style="flat")
+    on_az_side = _to_equal_area(_border_faces(ctx, p)["AZE"])
+    return shapely.make_valid(_to_equal_area(band.iloc[0], METRIC_CRS).intersection(on_az_side))
+
+
+def _source_fields(sources: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The first source as flat fields, and every source in one readable ``sources`` text."""
+    first = sources[0]
+    listed = " | ".join(
+        f"{s['publisher']}, {s['date']}: {s['title']}{' (descriptive title)' if s.get('descriptive') else ''}"
+        + (f" <{s['url']}>" if s.get("url") else "")
+        for s in sources
+    )
+    return {
+        "source_publisher": first["publisher"],
+        "source_date": first["date"],
+        "source_title": first["title"],
+        "source_url": first.get("url"),
+        "sources": listed,
+    }
+
+
+def _control_change(
+    c: Mapping[str, Any],
+    regions: Mapping[str, shapely.Geometry],
+    controllers: Mapping[str, str],
+    areas: Mapping[str, Any],
+) -> ctl.Change:
+    area = areas.get(c["area"], {"name": c["area"], "precision": c.get("precision", "")})
+    info = {
+        "basis": c["basis"].strip(),
+        "precision": area["precision"].strip(),
+        "schematic": True,
+        "announced_on": c.get("announced_on"),
+        "confirmed_on": c.get("confirmed_on"),
+        "date_note": c.get("date_note", "").strip() or None,
+        **_source_fields(c["sources"]),
+    }
+    return ctl.Change(
+        c["id"], c["date"], controllers[c["controlled_by"]], regions[c["area"]], c.get("name", area["name"]), info
+    )
+
+
+def _check_control(layer_id: str, layer: gpd.GeoDataFrame, whole: shapely.Geometry, p: Mapping[str, Any]) -> None:
+    """On every change date: no overlap, no gap above the tolerance; every corridor clear of Shusha."""
+    limit = p["max_sliver_km2"] * M2_PER_KM2
+    for day in sorted({c["date"] for c in p["changes"]} | {p["base"]["date"]}):
+        valid = layer[(layer["valid_from"] <= day) & (layer["valid_to"].isna() | (layer["valid_to"] > day))]
+        overlap, gap = ctl.overlap_and_gap_m2(list(valid.geometry), whole)
+        if overlap > limit or gap > limit:
+            raise BuildCheckFailed(
+                f"layer {layer_id!r} on {day}: features overlap by {overlap / M2_PER_KM2:.3f} km2 and leave "
+                f"{gap / M2_PER_KM2:.3f} km2 uncovered (limit {p['max_sliver_km2']} km2)"
+            )
+    shusha = gpd.GeoSeries([shapely.Point(p["shusha_lonlat"])], crs=STORAGE_CRS).to_crs(METRIC_CRS).iloc[0]
+    corridors = layer[layer["controlled_by"] == p["controllers"]["peacekeepers"]].to_crs(METRIC_CRS)
+    for fid, geom in zip(corridors["id"], corridors.geometry, strict=True):
+        if geom.distance(shusha) < p["shusha_clearance_km"] * 1000:
+            raise BuildCheckFailed(
+                f"layer {layer_id!r}, feature {fid!r}: {geom.distance(shusha) / 1000:.2f} km from Shusha "
+                f"(the corridor must stay {p['shusha_clearance_km']} km clear)"
+            )
 
 
 BUILDERS["control"] = build_control
+
+
+from geodata.truces import build_truces  # noqa: E402  (imports this module's BuildContext only for typing)
+
+BUILDERS["truces"] = build_truces

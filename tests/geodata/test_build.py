@@ -219,56 +219,6 @@ def test_gpkg_carries_licence_and_variants(built_data_dir: Path) -> None:
     assert layers[0] == "seven-districts" and "seven-districts_z8" in layers
 
 
-def _as_of(layer: gpd.GeoDataFrame, day: str) -> gpd.GeoDataFrame:
-    """Features valid on ``day`` under the layer's half-open [valid_from, valid_to) rule."""
-    starts = layer["valid_from"].fillna("0000-00-00") <= day
-    ends = layer["valid_to"].isna() | (day < layer["valid_to"].fillna("9999-99-99"))
-    return layer[starts & ends]
-
-
-def test_control_2020_as_of_dates(built_data_dir: Path) -> None:
-    control = read(built_data_dir, "control-2020")
-    districts = read(built_data_dir, "seven-districts").set_index("id")
-    held_before_war = _as_of(control, "2020-09-27")
-    assert set(held_before_war[held_before_war.controlled_by != "Azerbaijan"].district_id) == set(districts.index)
-    on_10_october = _as_of(control, "2020-10-10").set_index("id")
-    assert "AZ-CAB-held" not in on_10_october.index and "AZ-CAB-2020-10-09" in on_10_october.index
-    assert "AZ-FUZ-held" in on_10_october.index
-    after_handovers = _as_of(control, "2020-12-02")
-    assert set(after_handovers.controlled_by) == {"Azerbaijan", "Russian peacekeeping contingent"}
-    for day in ("2020-09-27", "2020-10-10", "2020-11-21", "2020-12-02"):
-        # at any date the district pieces (not the corridor) tile each district exactly once
-        pieces = _as_of(control, day)
-        pieces = pieces[pieces.id != "lachin-corridor"]
-        for code, row in districts.iterrows():
-            own = pieces[pieces.district_id == code]
-            covered = geodesic_km2(shapely.union_all(own.geometry.to_numpy()))
-            overlap = sum(geodesic_km2(own.geometry.iloc[i]) for i in range(len(own))) - covered
-            assert overlap < 0.01, (day, code)
-            expected = row.area_km2 - (
-                0
-                if code != "AZ-LAC" or day < "2020-12-01"
-                else geodesic_km2(row.geometry.intersection(control.set_index("id").geometry["lachin-corridor"]))
-            )
-            assert covered == pytest.approx(expected, abs=1.5), (day, code)
-
-
-def test_control_2020_changes_have_sources_and_handover_dates(built_data_dir: Path) -> None:
-    control = read(built_data_dir, "control-2020")
-    changes = control[control.id.str.contains("-2020-")].set_index("district_id")
-    assert changes.loc["AZ-AGM", "valid_from"] == "2020-11-20"
-    assert changes.loc["AZ-KAL", "valid_from"] == "2020-11-25"
-    assert changes.loc["AZ-LAC", "valid_from"] == "2020-12-01"
-    assert changes[["source_publisher", "source_date", "source_title"]].notna().all().all()
-    corridor = control.set_index("id").loc["lachin-corridor"]
-    assert bool(corridor.schematic) and corridor.valid_from == "2020-11-10"
-    band = gpd.GeoSeries([corridor.geometry], crs=4326).to_crs(METRIC).iloc[0]
-    # a flat-ended band of width w and length L: area = w L, perimeter = 2 L + 2 w; solve for w
-    half = band.length / 2
-    width = (half - (half**2 - 4 * band.area) ** 0.5) / 2
-    assert width == pytest.approx(5000, rel=0.05)
-
-
 def test_population_raster_preserves_place_totals(built_data_dir: Path) -> None:
     meta = read_manifest(built_data_dir)["rasters"]["population"]
     places = read(built_data_dir, "places")
