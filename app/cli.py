@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,12 +14,12 @@ from rich.table import Table
 
 from app.analysis.cli import analyse_cli
 from app.events.cli import events_cli, keys_cli
-from app.settings import GeodataSettings
+from app.settings import Settings, load_settings
 from app.webmap.cli import render_cli
 from geodata.build import build_all
 from geodata.errors import GeodataError
 from geodata.fetch import fetch_sources
-from geodata.layerdefs import DEFAULT_LAYERS_DIR, load_registry
+from geodata.layerdefs import load_registry
 from geodata.sources import load_catalogue
 
 cli = typer.Typer(
@@ -51,20 +52,18 @@ def _progress() -> Progress:
     )
 
 
-def _settings(mirror: Path | None, data_dir: Path | None) -> GeodataSettings:
-    overrides = {k: v for k, v in {"geodata_mirror": mirror, "data_dir": data_dir}.items() if v is not None}
-    return GeodataSettings(**overrides)
+def _settings(mirror: Path | None, data_dir: Path | None, layers_dir: Path | None = None) -> Settings:
+    return load_settings(data_dir=data_dir, geodata={"mirror": mirror, "layer_definitions": layers_dir})
 
 
-def _fetch(settings: GeodataSettings) -> dict[str, Path]:
+def _fetch(settings: Settings) -> dict[str, Path]:
     catalogue = load_catalogue()
     sources = list(catalogue.sources.values())
-    where = f"mirror {settings.geodata_mirror}" if settings.geodata_mirror else "upstream (download)"
+    mirror = settings.geodata.mirror
+    where = f"mirror {mirror}" if mirror else "upstream (download)"
     with _progress() as progress:
         task = progress.add_task(f"fetch from {where}", total=len(sources))
-        return fetch_sources(
-            sources, settings.source_cache, settings.geodata_mirror, on_done=lambda s: progress.advance(task)
-        )
+        return fetch_sources(sources, settings.source_cache, mirror, on_done=lambda s: progress.advance(task))
 
 
 @geodata_cli.command("fetch")
@@ -83,14 +82,16 @@ def fetch_cmd(mirror: MirrorOption = None, data_dir: DataDirOption = None) -> No
 def build_cmd(
     mirror: MirrorOption = None,
     data_dir: DataDirOption = None,
-    layers_dir: Annotated[Path, typer.Option(help="Folder of layer definitions.")] = DEFAULT_LAYERS_DIR,
+    layers_dir: Annotated[
+        Path | None, typer.Option(help="Folder of layer definitions (default: the project's layers/).")
+    ] = None,
 ) -> None:
     """Fetch the sources, then build every layer in ``layers/`` with its checks, display variants and manifest."""
-    settings = _settings(mirror, data_dir)
+    settings = _settings(mirror, data_dir, layers_dir)
     try:
         paths = _fetch(settings)
         catalogue = load_catalogue()
-        registry = load_registry(catalogue, layers_dir)
+        registry = load_registry(catalogue, settings.geodata.layer_definitions)
         with _progress() as progress:
             task = progress.add_task("build layers", total=len(registry))
             steps = iter(range(len(registry) + 1))
@@ -130,20 +131,23 @@ def serve_cmd(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
     access_log: Annotated[bool, typer.Option(help="Log every request (costs ~7% of throughput).")] = False,
 ) -> None:
-    """Serve the built layers as OGC API - Features (settings from CZMAP_* variables)."""
-    import os
-
+    """Serve the built layers as OGC API - Features (settings from CZMAP_* variables and these options)."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    if data_dir is not None:
-        os.environ["CZMAP_DATA_DIR"] = str(data_dir)
+    from app.main import create_app
+
+    # the settings travel to each worker with the factory (pickled), never through the environment
+    factory = functools.partial(create_app, load_settings(data_dir=data_dir))
     options: dict[str, Any] = {"host": host, "port": port, "proxy_headers": True, "access_log": access_log}
-    if workers == 1 or reload:
-        uvicorn.run("app.main:app", reload=reload, **options)
+    if reload:
+        uvicorn.run("app.main:app", reload=True, **options)  # reload re-imports: settings from the environment
+        return
+    config = uvicorn.Config(factory, factory=True, workers=workers, timeout_worker_healthcheck=120, **options)
+    if workers == 1:
+        uvicorn.Server(config).run()
         return
     # a worker loads every layer and opens the event store before it answers the supervisor's health checks
-    config = uvicorn.Config("app.main:app", workers=workers, timeout_worker_healthcheck=120, **options)
     Multiprocess(config, sockets=[_tcp_socket(host, port)]).run()
 
 
@@ -159,3 +163,7 @@ def _tcp_socket(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
+
+
+if __name__ == "__main__":
+    main()

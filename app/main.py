@@ -1,8 +1,13 @@
 """The application factory; the module-level ``app`` exists only for ``uvicorn app.main:app``.
 
+The lifespan opens the layer store once (every built table, and the one zone index) and then each collection
+provider. What the routes read lives on ``app.state``: ``settings``, ``layers`` (the :class:`LayerStore`, or
+None without a build), ``collections``, and, with the event store open, ``events``, ``map_data`` and
+``event_counter``.
+
 To add routes, append a router to :data:`ROUTERS`; to serve another kind of collection, append a provider to
-:data:`COLLECTION_PROVIDERS` (a function of the settings returning a context manager that yields collections,
-so a store can open connections at start-up and close them at shutdown).
+:data:`COLLECTION_PROVIDERS` (a function of the :class:`~app.startup.Startup` returning a context manager that
+yields collections, so a store can open connections at start-up and close them at shutdown).
 """
 
 from __future__ import annotations
@@ -17,30 +22,33 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app.analysis.settings import AnalysisSettings
-from app.analysis.zones import load_zone_index
 from app.collections.base import Collection
 from app.collections.event_adapters import StoreEventCounter, StoreEventSource
 from app.collections.events import EventsCollection, event_collections
-from app.collections.layers import load_layer_collections
+from app.collections.layers import layer_collections
 from app.collections.registry import CollectionRegistry
+from app.errors import StoreUnavailable
+from app.layerstore import LayerStore
 from app.ogc.errorhandlers import install_error_handlers
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
 from app.routers import analysis, collections, events, items, landing
 from app.routers import map as map_pages
-from app.settings import ServiceSettings
-from app.webmap.sources import BuiltLayers, GeoJSONEvents, MapData
-from geodata.build import LAYERS_FOLDER, MANIFEST_NAME, read_manifest
+from app.settings import Settings, load_settings
+from app.startup import Startup
+from app.webmap.sources import GeoJSONEvents, MapData, StoreZones
+from geodata.manifest import manifest_path
 
-CollectionProvider = Callable[[ServiceSettings], AbstractContextManager[Sequence[Collection]]]
+CollectionProvider = Callable[[Startup], AbstractContextManager[Sequence[Collection]]]
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 @contextmanager
-def built_layers(settings: ServiceSettings) -> Iterator[Sequence[Collection]]:
-    """The built zone layers of ``settings.data_dir``, read into memory once."""
-    yield load_layer_collections(settings.data_dir)
+def built_layers(startup: Startup) -> Iterator[Sequence[Collection]]:
+    """The built zone layers, served from the layer store."""
+    if startup.layers is None:
+        raise StoreUnavailable(f"no built layers in {startup.settings.data_dir}: run `czmap geodata build` first")
+    yield layer_collections(startup.layers)
 
 
 #: Routers included by :func:`create_app`, in order.
@@ -57,26 +65,26 @@ ROUTERS: list[APIRouter] = [
 COLLECTION_PROVIDERS: list[CollectionProvider] = [built_layers, event_collections]
 
 
-def create_app(
-    settings: ServiceSettings | None = None, providers: Sequence[CollectionProvider] | None = None
-) -> FastAPI:
-    """A new application; collections are loaded when its lifespan starts, not here."""
-    settings = settings or _settings_from_environment()
+def create_app(settings: Settings | None = None, providers: Sequence[CollectionProvider] | None = None) -> FastAPI:
+    """A new application; the layers and collections are loaded when its lifespan starts, not here."""
+    settings = settings or load_settings()
     chosen = list(COLLECTION_PROVIDERS if providers is None else providers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        startup = Startup(settings, _open_layers(settings))
         with ExitStack() as stack:
             registry = CollectionRegistry()
             for provider in chosen:
-                registry = registry.register(*stack.enter_context(provider(settings)))
+                registry = registry.register(*stack.enter_context(provider(startup)))
+            app.state.layers = startup.layers
             app.state.collections = registry
-            _load_derived_state(app, settings, registry)
+            _attach_events(app, startup, registry)
             yield
 
     app = FastAPI(
-        title=settings.title,
-        description=settings.description,
+        title=settings.service.title,
+        description=settings.service.description,
         version="1.0",
         lifespan=lifespan,
         openapi_url=None,
@@ -91,10 +99,10 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(BrotliMiddleware, minimum_size=settings.compress_min_size, gzip_fallback=True)
+    app.add_middleware(BrotliMiddleware, minimum_size=settings.service.compress_min_size, gzip_fallback=True)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=settings.cors_origins,
+        allow_origins=settings.service.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS", "POST"],  # POST: the analysis endpoints compute, store nothing
         allow_headers=["*"],
         expose_headers=["ETag", "Link", "Content-Crs", "Content-Disposition"],
@@ -103,31 +111,21 @@ def create_app(
     return app
 
 
-def _load_derived_state(app: FastAPI, settings: ServiceSettings, registry: CollectionRegistry) -> None:
-    """What the map pages and the analysis read: the manifest, zones for the static map, the zone index.
+def _open_layers(settings: Settings) -> LayerStore | None:
+    """The layer store of the data folder; None when there is no build (apps over custom providers in tests)."""
+    return LayerStore.open(settings.data_dir) if manifest_path(settings.data_dir).exists() else None
 
-    Apps built with their own collection providers (tests over a tiny layer) may have no built data folder;
-    the layer provider is what requires one.
-    """
-    if not (settings.data_dir / LAYERS_FOLDER / MANIFEST_NAME).exists():
+
+def _attach_events(app: FastAPI, startup: Startup, registry: CollectionRegistry) -> None:
+    """What the map and the summaries read: zones from the layer store and, when it is open, the event store."""
+    if startup.layers is None:
         return
-    manifest = read_manifest(settings.data_dir)
-    app.state.manifest = manifest
-    app.state.map_data = MapData(zones=BuiltLayers(settings.data_dir, manifest), events=GeoJSONEvents([]))
     store = next((c for c in registry if isinstance(c, EventsCollection)), None)
+    events = StoreEventSource(store.service) if store is not None else GeoJSONEvents([])
+    app.state.map_data = MapData(zones=StoreZones(startup.layers), events=events)
     if store is not None:  # the event store is open: writes, the static map and the zone summary use it
         app.state.events = store.service
-        app.state.map_data = MapData(zones=app.state.map_data.zones, events=StoreEventSource(store.service))
         app.state.event_counter = StoreEventCounter(store.service)
-    # point grids are built on first use, so start-up (and every test app) stays fast
-    app.state.zone_index = load_zone_index(settings.data_dir, warm=False)
-    overrides: dict[str, Any] = {"data_dir": settings.data_dir}  # the rest from CZMAP_* variables
-    app.state.analysis_settings = AnalysisSettings(**overrides)
-
-
-def _settings_from_environment() -> ServiceSettings:
-    values: dict[str, Any] = {}  # every field from CZMAP_* variables or its default
-    return ServiceSettings(**values)
 
 
 def _openapi_30(app: FastAPI) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from app.analysis.classify import classify
-from app.analysis.zones import ZoneIndex, load_zone_index
+from app.layerstore import LayerStore, ZoneIndex
 
 REGION = (44.5, 38.3, 48.5, 41.3)
 TARGET_S = 2.0
@@ -63,7 +63,7 @@ def naive_sjoin(index: ZoneIndex, points: gpd.GeoDataFrame) -> int:
 
 def run(data_dir: Path, n: int, repeat: int) -> None:
     t0 = time.perf_counter()
-    index = load_zone_index(data_dir)
+    index = LayerStore.open(data_dir).zones.warm()
     load_s = time.perf_counter() - t0
     rng = np.random.default_rng(20201110)
     lon, lat = rng.uniform(REGION[0], REGION[2], n), rng.uniform(REGION[1], REGION[3], n)

@@ -25,11 +25,10 @@ from geodata import checks, display
 from geodata.builders import BUILDERS, BuildContext, Builder
 from geodata.errors import BuildCheckFailed, LayerDefinitionError
 from geodata.layerdefs import LayerDefinition, LayerRegistry
+from geodata.manifest import LAYERS_FOLDER, MANIFEST_NAME, Manifest
 from geodata.population import PopulationRasterParams, build_population_raster
 from geodata.sources import SourceCatalogue
 
-MANIFEST_NAME = "manifest.json"
-LAYERS_FOLDER = "layers"
 POPULATION_RASTER = "population.tif"
 #: GDAL stamps GeoPackages with the current time unless told otherwise; a fixed stamp keeps builds identical.
 _FIXED_GPKG_DATE = "2020-11-10T00:00:00Z"
@@ -70,6 +69,7 @@ def build_all(
             "layers": layers_meta,
             "rasters": _write_rasters(staging, built, catalogue),
         }
+        Manifest.model_validate(manifest)  # what the service will read: refuse to write what it cannot
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         _swap_in(staging, data_dir / LAYERS_FOLDER)
     finally:
@@ -218,7 +218,10 @@ def _swap_in(staging: Path, target: Path) -> None:
 
 
 def read_manifest(data_dir: Path) -> dict[str, Any]:
-    """The manifest of the last successful build in ``data_dir``."""
+    """The manifest of the last successful build in ``data_dir``, as the JSON the build wrote.
+
+    The service reads it typed, through :func:`geodata.manifest.read_manifest`.
+    """
     path = data_dir / LAYERS_FOLDER / MANIFEST_NAME
     if not path.exists():
         raise FileNotFoundError(f"no built layers in {data_dir}: run `czmap geodata build` first")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -17,8 +16,8 @@ from geodata.sources import Licence, SourceCatalogue
 
 #: Bumped when a builder changes what it computes, so built layers get a new version hash.
 PIPELINE_VERSION = "1"
-#: The project's layers/ folder; an installed (non-editable) copy is pointed at it with CZMAP_LAYERS_DIR.
-DEFAULT_LAYERS_DIR = Path(os.environ.get("CZMAP_LAYERS_DIR", Path(__file__).resolve().parent.parent / "layers"))
+#: The project's layers/ folder (``--layers-dir`` or ``CZMAP_GEODATA__LAYER_DEFINITIONS`` name another).
+DEFAULT_LAYERS_DIR = Path(__file__).resolve().parent.parent / "layers"
 _REQUIRED = ("id", "title", "description", "builder", "sources", "licence", "geometry_type")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testsupport import create_database, drop_database, postgis_problem, require
+from testsupport import create_database, drop_database, make_settings, postgis_problem, require
 
 from geodata.build import build_all
 from geodata.fetch import fetch_sources
@@ -71,7 +71,7 @@ def module_postgis_url() -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", "postgis"])
 def events_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """``CZMAP_DATABASE_URL`` of an empty event store: a SQLite file in tmp_path, or the module's PostGIS database."""
+    """The database URL of an empty event store: a SQLite file in tmp_path, or the module's PostGIS database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'events.sqlite'}"
     from app.events.store.postgis import PostgisEventStore
@@ -83,13 +83,9 @@ def events_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def events_settings(events_database_url: str, built_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+def events_settings(events_database_url: str, built_data_dir: Path) -> Any:
     """Service settings over the built layers, with the event store of ``events_database_url`` (seeded on start)."""
-    from app.settings import ServiceSettings
-
-    monkeypatch.setenv("CZMAP_DATABASE_URL", events_database_url)
-    monkeypatch.delenv("CZMAP_SEED_EVENTS", raising=False)
-    return ServiceSettings(data_dir=built_data_dir, basemap_url=None)
+    return make_settings(built_data_dir, database_url=events_database_url)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from typing import Any
 
 import pytest
 
@@ -55,3 +56,21 @@ def _admin(sql: str) -> None:
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(sql)
+
+
+def make_settings(data_dir: Any, *, database_url: str | None = None, seed: bool = True, **sections: Any) -> Any:
+    """Settings for a test app, built from the arguments alone: no ``CZMAP_*`` variable of the shell leaks in.
+
+    The event store is ``database_url`` (default: ``<data_dir>/events.sqlite``), seeded on start when ``seed``;
+    no tile basemap unless ``basemap={...}`` says otherwise; other sections as keyword dicts.
+    """
+    from app.settings import Settings
+
+    values: dict[str, Any] = {"data_dir": data_dir, "basemap": {"url": None}, **sections}
+    values["events"] = {"database_url": database_url, "seed": seed, **sections.get("events", {})}
+    return Settings.model_validate(values)
+
+
+def with_events(settings: Any, **changes: Any) -> Any:
+    """``settings`` with fields of its events section changed (``seed=False``, ``count_cap=30`` ...)."""
+    return settings.model_copy(update={"events": settings.events.model_copy(update=changes)})

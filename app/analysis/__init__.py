@@ -1,9 +1,5 @@
 """Zone overlap analysis for humanitarian planners: overlap areas, point classification and zone summaries.
 
-Pure domain code (no FastAPI): :func:`load_zone_index` once at start-up, then the functions of
-:mod:`app.analysis.service` per request.
+Pure domain code (no FastAPI) over the zone index of the layer store (:mod:`app.layerstore`): the functions of
+:mod:`app.analysis.service` run per request.
 """
-
-from app.analysis.zones import ZoneIndex, load_zone_index
-
-__all__ = ["ZoneIndex", "load_zone_index"]

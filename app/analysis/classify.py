@@ -16,7 +16,7 @@ from enum import IntEnum
 import numpy as np
 import shapely
 
-from app.analysis.zones import IRAN_BORDER, LINE_OF_CONTACT, PLACES, ZoneIndex, ZoneLayer, metric_xy
+from app.layerstore.zones import IRAN_BORDER, LINE_OF_CONTACT, PLACES, ZoneIndex, ZoneLayer, metric_xy
 
 ProgressCallback = Callable[[int], None]
 CHUNK = 250_000
@@ -83,7 +83,7 @@ def classify(
     --------
     >>> import geopandas as gpd
     >>> from shapely import box
-    >>> from app.analysis.zones import ZoneLayer
+    >>> from app.layerstore.zones import ZoneLayer
     >>> frame = gpd.GeoDataFrame({"id": ["a"]}, geometry=[box(46, 39, 47, 40)], crs="EPSG:4326")
     >>> index = ZoneIndex({"demo": ZoneLayer.from_frame("demo", "Demo", frame)})
     >>> result = classify(index, np.array([46.5, 46.999, 48.0]), np.array([39.5, 39.5, 39.5]),

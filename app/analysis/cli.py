@@ -21,9 +21,10 @@ from app.analysis.errors import AnalysisError
 from app.analysis.inputs import parse_json
 from app.analysis.output import OutputFormat
 from app.analysis.population import PopulationRaster, open_population_raster
-from app.analysis.settings import AnalysisSettings
 from app.analysis.summary import InMemoryEventCounter
-from app.analysis.zones import ZoneIndex, load_zone_index
+from app.errors import StoreUnavailable
+from app.layerstore import LayerStore, ZoneIndex
+from app.settings import Settings, load_settings
 
 analyse_cli = typer.Typer(
     help="Overlap, classification and zone summaries against the built layers.", no_args_is_help=True
@@ -32,15 +33,14 @@ console = Console(stderr=True)
 
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Built data folder (default: $CZMAP_DATA_DIR).")]
 RasterOption = Annotated[
-    Path | None, typer.Option("--population-raster", help="Population GeoTIFF (default: $CZMAP_POPULATION_RASTER).")
+    Path | None, typer.Option("--population-raster", help="Population GeoTIFF (default: the built raster).")
 ]
 LayersOption = Annotated[str | None, typer.Option("--layers", help="Comma-separated zone layer ids (default: all).")]
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Write the result here instead of stdout.")]
 
 
-def _settings(data_dir: Path | None, raster: Path | None) -> AnalysisSettings:
-    overrides: dict[str, Any] = {k: v for k, v in {"data_dir": data_dir, "population_raster": raster}.items() if v}
-    return AnalysisSettings(**overrides)
+def _settings(data_dir: Path | None, raster: Path | None) -> Settings:
+    return load_settings(data_dir=data_dir, analysis={"population_raster": raster})
 
 
 def _progress() -> Progress:
@@ -49,13 +49,14 @@ def _progress() -> Progress:
     )
 
 
-def _load(settings: AnalysisSettings) -> tuple[ZoneIndex, PopulationRaster | None]:
+def _load(settings: Settings) -> tuple[ZoneIndex, PopulationRaster | None]:
     with console.status("loading zone layers"):
         try:
-            index = load_zone_index(settings.data_dir)
-        except FileNotFoundError as exc:
+            store = LayerStore.open(settings.data_dir)
+        except StoreUnavailable as exc:
             raise _fail(str(exc)) from None
-    return index, open_population_raster(settings.population_raster_path, settings.limits)
+    raster = settings.analysis.population_raster or store.population_raster
+    return store.zones, open_population_raster(raster, settings.analysis.limits) if raster else None
 
 
 def _fail(message: str) -> typer.Exit:
@@ -106,7 +107,7 @@ def overlap_cmd(
             result = service.run_overlap(
                 index,
                 body,
-                settings.limits,
+                settings.analysis.limits,
                 layers=_layers(layers),
                 repair=repair,
                 include_pieces=pieces,
@@ -139,7 +140,7 @@ def classify_cmd(
     media_type = "text/csv" if file.suffix.lower() in (".csv", ".txt") else "application/geo+json"
     try:
         with console.status("reading points"):
-            points = service.read_points(body, media_type, settings.limits)
+            points = service.read_points(body, media_type, settings.analysis.limits)
         with _progress() as progress:
             task = progress.add_task("classify", total=len(points))
             result = service.run_classify(

@@ -19,7 +19,7 @@ import pandas as pd
 
 from app.analysis.classify import Classification, Membership
 from app.analysis.inputs import Points
-from app.analysis.zones import ZoneIndex, ZoneLayer
+from app.layerstore.zones import ZoneIndex, ZoneLayer
 
 RESULT_FIELDS = ("zones", "membership", "iran_border_km", "line_of_contact_km", "nearest_place")
 

@@ -13,7 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from app.analysis.errors import InvalidGeometry, InvalidInput
 from app.analysis.inputs import Features
 from app.analysis.population import PopulationRaster
-from app.analysis.zones import ZoneIndex, ZoneLayer, to_equal_area
+from app.layerstore.zones import ZoneIndex, ZoneLayer, to_equal_area
 
 ProgressCallback = Callable[[int], None]
 _POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
@@ -87,7 +87,7 @@ def overlap(
     --------
     >>> import geopandas as gpd
     >>> from shapely import box
-    >>> from app.analysis.zones import ZoneLayer
+    >>> from app.layerstore.zones import ZoneLayer
     >>> frame = gpd.GeoDataFrame({"id": ["z"]}, geometry=[box(46, 39, 47, 40)], crs="EPSG:4326")
     >>> index = ZoneIndex({"demo": ZoneLayer.from_frame("demo", "Demo", frame)})
     >>> result = overlap(index, Features(["a"], [{}], np.array([box(46.5, 39, 47.5, 40)])))

@@ -23,8 +23,8 @@ from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
 from app.analysis.errors import InvalidInput
-from app.analysis.grid import widen
 from app.analysis.limits import Limits
+from app.layerstore.grid import widen
 
 GENERIC_CAVEAT = (
     "Population from the configured raster; check its date and method. The population of Nagorno-Karabakh "

@@ -15,7 +15,7 @@ from app.analysis.output import OutputFormat
 from app.analysis.overlap import overlap
 from app.analysis.population import PopulationRaster
 from app.analysis.summary import EventCounter, zone_summary
-from app.analysis.zones import ZoneIndex
+from app.layerstore.zones import ZoneIndex
 
 ProgressCallback = Callable[[int], None]
 CSV_TYPES = frozenset({"text/csv", "application/csv"})

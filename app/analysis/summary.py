@@ -9,22 +9,20 @@ from datetime import date
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-import shapely
-from shapely.geometry.base import BaseGeometry
 
 from app.analysis.errors import InvalidInput, InvalidParameter
 from app.analysis.population import PopulationRaster
-from app.analysis.zones import ZoneIndex
+from app.layerstore.zones import ZoneIndex, ZoneLayer
 
 
 @runtime_checkable
 class EventCounter(Protocol):
     """Counts reported events by type inside a zone; the event store backs it in the service."""
 
-    def count_by_type(self, zone_geometry: BaseGeometry, start: date | None, end: date | None) -> dict[str, int]:
-        """Count events by ``event_type`` in a zone and period.
+    def count_by_type(self, layer: ZoneLayer, zone: int, start: date | None, end: date | None) -> dict[str, int]:
+        """Count events by ``event_type`` in zone number ``zone`` of ``layer`` and a period.
 
-        Events whose point lies in ``zone_geometry`` (EPSG:4326) and whose dates overlap ``start``..``end``
+        Events in the zone by the zone index's rule (boundary included) whose dates overlap ``start``..``end``
         (inclusive; None is open).
         """
         ...
@@ -51,9 +49,10 @@ class InMemoryEventCounter:
     ...     {"type": "Feature", "geometry": {"type": "Point", "coordinates": [46.5, 39.5]},
     ...      "properties": {"event_type": "Battles", "date_start": "2020-10-01"}}]}
     >>> counter = InMemoryEventCounter.from_geojson(fc)
-    >>> counter.count_by_type(box(46, 39, 47, 40), date(2020, 9, 27), date(2020, 11, 10))
+    >>> layer = ZoneIndex.from_polygons({"demo": [("a", box(46, 39, 47, 40))]}).layer("demo")
+    >>> counter.count_by_type(layer, 0, date(2020, 9, 27), date(2020, 11, 10))
     {'Battles': 1}
-    >>> counter.count_by_type(box(46, 39, 47, 40), date(2020, 10, 2), None)
+    >>> counter.count_by_type(layer, 0, date(2020, 10, 2), None)
     {}
 
     """
@@ -71,11 +70,11 @@ class InMemoryEventCounter:
             raise InvalidInput("events must be a GeoJSON FeatureCollection")
         return cls(_event(f, i) for i, f in enumerate(features))
 
-    def count_by_type(self, zone_geometry: BaseGeometry, start: date | None, end: date | None) -> dict[str, int]:
+    def count_by_type(self, layer: ZoneLayer, zone: int, start: date | None, end: date | None) -> dict[str, int]:
         """See :class:`EventCounter`."""
         if not self._events:
             return {}
-        inside = shapely.intersects_xy(zone_geometry, self._x, self._y)
+        inside = layer.grids[zone].contains(self._x, self._y)
         counts = Counter(
             e.event_type
             for e, hit in zip(self._events, inside, strict=True)
@@ -133,7 +132,7 @@ def zone_summary(
             "population": None if people is None else round(float(people[z]), 1),
         }
         if counter is not None:
-            counts = counter.count_by_type(layer.geoms[z], start, end)
+            counts = counter.count_by_type(layer, z, start, end)
             row["events"] = counts
             row["event_count"] = sum(counts.values())
         zones.append(row)

@@ -14,11 +14,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from shapely.geometry.base import BaseGeometry
 
 from app.events.service import EventService
 from app.events.store.base import EventQuery
 from app.events.vocab import Verification
+from app.events.zones import ZONE_LAYERS
+from app.layerstore.zones import ZoneLayer
 
 BBox = tuple[float, float, float, float]
 #: Rows read per store query (capped by the store's own largest page).
@@ -72,6 +73,9 @@ class StoreEventSource:
 class StoreEventCounter:
     """:class:`app.analysis.summary.EventCounter` backed by the event store; retracted reports are not counted.
 
+    An event is in a zone when its stored ``zones`` name it (computed by the zone index when it was written);
+    layers events are not labelled with are asked of the index, by the same rule.
+
     Parameters
     ----------
     service
@@ -82,11 +86,9 @@ class StoreEventCounter:
     def __init__(self, service: EventService) -> None:
         self.service = service
 
-    def count_by_type(self, zone_geometry: BaseGeometry, start: date | None, end: date | None) -> dict[str, int]:
-        """Events by ``event_type`` whose point lies in ``zone_geometry`` and whose dates overlap the period."""
-        if zone_geometry.is_empty:
-            return {}
-        west, south, east, north = (float(v) for v in zone_geometry.bounds)
+    def count_by_type(self, layer: ZoneLayer, zone: int, start: date | None, end: date | None) -> dict[str, int]:
+        """Events by ``event_type`` in zone ``zone`` of ``layer`` whose dates overlap the period."""
+        west, south, east, north = (float(v) for v in shapely.bounds(layer.geoms[zone]))
         features = [
             f
             for f in matching_features(self.service, (west, south, east, north), start, end)
@@ -94,7 +96,11 @@ class StoreEventCounter:
         ]
         if not features:
             return {}
-        xy = np.array([f["geometry"]["coordinates"][:2] for f in features], dtype=np.float64)
-        inside = shapely.intersects_xy(zone_geometry, xy[:, 0], xy[:, 1])
+        if layer.id in ZONE_LAYERS:
+            label = f"{layer.id}:{layer.zones[zone].id}"
+            inside = [label in (f["properties"].get("zones") or ()) for f in features]
+        else:
+            xy = np.array([f["geometry"]["coordinates"][:2] for f in features], dtype=np.float64)
+            inside = list(layer.grids[zone].contains(xy[:, 0], xy[:, 1]))
         counts = Counter(str(f["properties"]["event_type"]) for f, hit in zip(features, inside, strict=True) if hit)
         return dict(sorted(counts.items()))

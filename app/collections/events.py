@@ -15,9 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from threading import Lock
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from app.collections import temporal
 from app.collections.base import (
     CollectionMeta,
@@ -35,9 +32,9 @@ from app.events.errors import ValidationError
 from app.events.model import to_feature
 from app.events.seed import seed
 from app.events.service import EventService, open_service
-from app.events.settings import EventStoreSettings
 from app.events.store.base import QUERYABLES, EventQuery, StoreExtent
-from app.settings import ServiceSettings
+from app.settings import EventsSection
+from app.startup import Startup
 
 logger = logging.getLogger(__name__)
 
@@ -54,17 +51,6 @@ _KIND_TYPES: dict[Kind, tuple[QueryableType, str | None]] = {
 _QUERY_PARAMETERS = ("limit", "offset", "bbox", "datetime")
 
 
-class EventsApiSettings(BaseSettings):
-    """How the API serves and accepts events (env prefix ``CZMAP_``); the store itself is in EventStoreSettings."""
-
-    model_config = SettingsConfigDict(env_prefix="CZMAP_", extra="ignore")
-
-    seed_events: bool = Field(default=True, description="On start, load the curated 2020 events into an empty store.")
-    max_body_bytes: int = Field(
-        default=1_000_000, ge=1_024, le=100_000_000, description="Largest request body a write accepts (bytes)."
-    )
-
-
 class EventsCollection:
     """The event store as an OGC API collection (implements :class:`app.collections.base.Collection`).
 
@@ -73,13 +59,13 @@ class EventsCollection:
     service
         The open event service; reads go to its store, writes go through it (see :mod:`app.routers.events`).
     settings
-        Limits of the write routes.
+        The events section of the settings (limits of the write routes).
 
     """
 
-    def __init__(self, service: EventService, settings: EventsApiSettings | None = None) -> None:
+    def __init__(self, service: EventService, settings: EventsSection | None = None) -> None:
         self.service = service
-        self.settings = settings or EventsApiSettings()
+        self.settings = settings or EventsSection()
         self._queryables = {name: _queryable(name, kind) for name, kind in QUERYABLES.items()}
         self._lock = Lock()
         self._meta: tuple[str, CollectionMeta] | None = None
@@ -129,23 +115,24 @@ class EventsCollection:
 
 
 @contextmanager
-def event_collections(settings: ServiceSettings) -> Iterator[list[EventsCollection]]:
+def event_collections(startup: Startup) -> Iterator[list[EventsCollection]]:
     """Provider for ``app.main.COLLECTION_PROVIDERS``: open (and seed) the event store, close it at shutdown.
 
-    The store is chosen by :class:`~app.events.settings.EventStoreSettings` (``CZMAP_DATABASE_URL``), in the
-    service's data folder by default.
+    ``settings.events.database_url`` chooses the store (SQLite in the data folder by default); zones of written
+    events come from the layer store's zone index.
     """
-    store_settings = EventStoreSettings(data_dir=settings.data_dir)
-    api_settings = EventsApiSettings()
+    settings = startup.settings
+    if startup.layers is None:
+        raise StoreUnavailable(f"the event store needs the built layers (for zones): none in {settings.data_dir}")
     try:
-        service = open_service(store_settings)
+        service = open_service(settings, startup.layers.zones)
     except Exception as exc:
-        where = store_settings.sqlite_path if store_settings.backend == "sqlite" else "CZMAP_DATABASE_URL"
-        raise StoreUnavailable(f"cannot open the event store ({store_settings.backend} at {where}): {exc}") from exc
+        where = settings.sqlite_path if settings.events.backend == "sqlite" else "CZMAP_EVENTS__DATABASE_URL"
+        raise StoreUnavailable(f"cannot open the event store ({settings.events.backend} at {where}): {exc}") from exc
     try:
-        if api_settings.seed_events:
+        if settings.events.seed:
             seed_if_empty(service)
-        yield [EventsCollection(service, api_settings)]
+        yield [EventsCollection(service, settings.events)]
     finally:
         service.store.close()
 

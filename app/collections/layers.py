@@ -1,21 +1,17 @@
-"""The built zone layers as collections: read once from the GeoPackages, then served from memory.
+"""The built zone layers as collections, served from the layer store's tables (nothing is read from files here).
 
-Each layer keeps its full-resolution GeoDataFrame and its display variants (``<id>_z6`` ...), each with a
-shapely STRtree for ``bbox`` queries and the features pre-converted to GeoJSON dicts.
+Each table of a layer (full resolution and the display variants ``<id>_z6`` ...) gets a shapely STRtree for
+``bbox`` queries and its features pre-converted to GeoJSON dicts; time filters use the store's validity rule.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import pyogrio
 import shapely
 from geopandas import GeoDataFrame
 
@@ -30,10 +26,13 @@ from app.collections.base import (
     QueryableType,
     TimeInterval,
 )
-from app.errors import FeatureNotFound, InvalidParameter, StoreUnavailable
+from app.errors import FeatureNotFound, InvalidParameter
+from app.layerstore import LayerStore, LayerTable, StoredLayer
+from app.layerstore.validity import COLUMNS as _DATE_COLUMNS
+from app.layerstore.validity import Validity
+from geodata.manifest import LayerEntry
 
 _DTYPE_TYPES: dict[str, QueryableType] = {"int": "integer", "uint": "integer", "float": "number", "bool": "boolean"}
-_DATE_COLUMNS = ("valid_from", "valid_to")
 
 
 @dataclass(frozen=True)
@@ -43,35 +42,24 @@ class _Frame:
     data: GeoDataFrame
     tree: shapely.STRtree
     features: list[Feature]
-    valid_from: pd.Series | None
-    valid_to: pd.Series | None
+    validity: Validity | None
 
     @classmethod
-    def of(cls, data: GeoDataFrame) -> _Frame:
-        data = data.reset_index(drop=True)
-        has_validity = any(c in data.columns for c in _DATE_COLUMNS)
-        return (
-            cls(
-                data=data,
-                tree=shapely.STRtree(data.geometry.values),
-                features=_to_features(data),
-                valid_from=temporal.column_bounds(data["valid_from"], end=False) if "valid_from" in data else None,
-                valid_to=temporal.validity_ends(data["valid_to"]) if "valid_to" in data else None,
-            )
-            if has_validity
-            else cls(data, shapely.STRtree(data.geometry.values), _to_features(data), None, None)
-        )
+    def of(cls, table: LayerTable) -> _Frame:
+        data = table.frame
+        return cls(data, shapely.STRtree(data.geometry.values), _to_features(data), table.validity)
 
 
 class LayerCollection:
     """A built layer served from memory (implements :class:`app.collections.base.Collection`)."""
 
-    def __init__(self, meta: CollectionMeta, full: GeoDataFrame, variants: Mapping[int, GeoDataFrame]) -> None:
+    def __init__(self, meta: CollectionMeta, layer: StoredLayer) -> None:
         self.meta = meta
-        self._full = _Frame.of(full)
-        self._variants = {zoom: _Frame.of(frame) for zoom, frame in sorted(variants.items())}
+        self._layer = layer
+        self._full = _Frame.of(layer.full)
+        self._frames = {id(layer.full): self._full} | {id(t): _Frame.of(t) for t in layer.variants.values()}
         self._index = {f["id"]: i for i, f in enumerate(self._full.features)}
-        self._queryables = _queryables(full)
+        self._queryables = _queryables(layer.full.frame)
 
     def queryables(self) -> dict[str, Queryable]:
         """Every attribute column, typed from its dtype, plus ``geometry``."""
@@ -101,60 +89,37 @@ class LayerCollection:
             raise FeatureNotFound(self.meta.id, feature_id) from None
 
     def _frame_for(self, zoom: int | None) -> _Frame:
-        """The coarsest variant that is still detailed enough for ``zoom``; full resolution above the highest."""
-        if zoom is None:
-            return self._full
-        for variant_zoom, frame in self._variants.items():
-            if zoom <= variant_zoom:
-                return frame
-        return self._full
+        """The frame of the store's table for ``zoom`` (see :meth:`app.layerstore.StoredLayer.table`)."""
+        return self._frames[id(self._layer.table(zoom))]
 
 
-def load_layer_collections(data_dir: Path) -> list[LayerCollection]:
-    """Every layer of ``<data_dir>/layers/manifest.json``, read into memory; raises :class:`StoreUnavailable`."""
-    from geodata.build import LAYERS_FOLDER, read_manifest
-
-    try:
-        manifest = read_manifest(data_dir)
-    except (OSError, ValueError) as exc:
-        raise StoreUnavailable(f"cannot read the layer manifest in {data_dir}: {exc}") from exc
-    folder = data_dir / LAYERS_FOLDER
-    return [_load_layer(folder, entry) for entry in manifest["layers"].values()]
+def layer_collections(store: LayerStore) -> list[LayerCollection]:
+    """Every layer of the store as a collection, in manifest order."""
+    return [LayerCollection(_meta(store, layer.entry), layer) for layer in store]
 
 
-def _load_layer(folder: Path, entry: Mapping[str, Any]) -> LayerCollection:
-    gpkg = folder / entry["files"]["gpkg"]
-    try:
-        full = pyogrio.read_dataframe(gpkg, layer=entry["id"])
-        variants = {int(z): pyogrio.read_dataframe(gpkg, layer=v["layer"]) for z, v in entry["variants"].items()}
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise StoreUnavailable(f"cannot read layer {entry['id']!r} from {gpkg}: {exc}") from exc
-    return LayerCollection(_meta(folder, entry), full, variants)
-
-
-def _meta(folder: Path, entry: Mapping[str, Any]) -> CollectionMeta:
-    valid_from, valid_to = entry.get("valid_from"), entry.get("valid_to")
+def _meta(store: LayerStore, entry: LayerEntry) -> CollectionMeta:
     temporal_extent = None
-    if valid_from or valid_to:
+    if entry.valid_from or entry.valid_to:
         temporal_extent = TimeInterval(
-            temporal.start_of(date.fromisoformat(valid_from)) if valid_from else None,
-            temporal.start_of(date.fromisoformat(valid_to)) if valid_to else None,  # validity is half-open
+            temporal.start_of(entry.valid_from) if entry.valid_from else None,
+            temporal.start_of(entry.valid_to) if entry.valid_to else None,  # validity is half-open
         )
-    west, south, east, north = (float(v) for v in entry["bbox"])
+    files = {fmt: store.layers_dir / name for fmt, name in entry.files.items()}
     return CollectionMeta(
-        id=entry["id"],
-        title=entry["title"],
-        description=entry.get("description", ""),
-        version=entry["version"],
-        bbox=(west, south, east, north),
-        geometry_type=entry["geometry_type"],
-        licence=Licence(entry["licence"]["name"], entry["licence"].get("url")),
-        attribution=entry.get("attribution", ""),
-        keywords=tuple(entry.get("keywords", ())),
+        id=entry.id,
+        title=entry.title,
+        description=entry.description,
+        version=entry.version,
+        bbox=entry.bbox,
+        geometry_type=entry.geometry_type,
+        licence=Licence(entry.licence.name, entry.licence.url),
+        attribution=entry.attribution,
+        keywords=entry.keywords,
         temporal=temporal_extent,
-        downloads={fmt: folder / name for fmt, name in entry.get("files", {}).items() if (folder / name).is_file()},
-        style=dict(entry.get("style", {})),
-        zooms=tuple(sorted(int(z) for z in entry.get("variants", {}))),
+        downloads={fmt: path for fmt, path in files.items() if path.is_file()},
+        style=dict(entry.style),
+        zooms=tuple(sorted(entry.variants)),
     )
 
 
@@ -206,14 +171,9 @@ def _bbox_mask(frame: _Frame, bbox: tuple[float, float, float, float]) -> np.nda
 
 def _time_mask(frame: _Frame, interval: TimeInterval) -> np.ndarray:
     """Features whose validity intersects ``interval``; a feature without validity matches every interval."""
-    start = temporal.bound(interval.start, end=False)
-    end = temporal.bound(interval.end, end=True)
-    mask = np.ones(len(frame.data), dtype=bool)
-    if frame.valid_from is not None:
-        mask &= (frame.valid_from <= end).to_numpy()
-    if frame.valid_to is not None:
-        mask &= (frame.valid_to >= start).to_numpy()
-    return mask
+    if frame.validity is None:
+        return np.ones(len(frame.data), dtype=bool)
+    return frame.validity.overlaps(interval.start, interval.end)
 
 
 def _equals_mask(frame: GeoDataFrame, name: str, value: Any) -> np.ndarray:
@@ -224,6 +184,5 @@ def _equals_mask(frame: GeoDataFrame, name: str, value: Any) -> np.ndarray:
 
 def iter_frames(collection: LayerCollection) -> Iterator[GeoDataFrame]:
     """The full-resolution frame and every display variant (for checks and benchmarks)."""
-    yield collection._full.data
-    for frame in collection._variants.values():
+    for frame in collection._frames.values():
         yield frame.data

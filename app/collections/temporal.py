@@ -60,22 +60,6 @@ def column_bounds(values: pd.Series, *, end: bool) -> pd.Series:
     return parsed.fillna(MAX if end else MIN)
 
 
-def validity_ends(values: pd.Series) -> pd.Series:
-    """Last instants of validity for a ``valid_to`` column: validity is half-open, ``[valid_from, valid_to)``.
-
-    A change of control on 20 November ends the old state at the start of that day, so "as of 20 November"
-    finds exactly one of the two states. A null ``valid_to`` is open.
-
-    Examples
-    --------
-    >>> validity_ends(pd.Series(["2020-11-20", None])).dt.strftime("%Y-%m-%dT%H:%M:%S.%f").tolist()
-    ['2020-11-19T23:59:59.999999', '9999-12-31T23:59:59.999999']
-
-    """
-    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
-    return (parsed - pd.Timedelta(microseconds=1)).fillna(MAX)
-
-
 def bound(value: datetime | None, *, end: bool) -> pd.Timestamp:
     """A scalar bound as a timestamp, ``None`` being open."""
     if value is None:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.errors import StoreUnavailable
 from app.events.auth import Role, create_key
 from app.events.errors import AmbiguousPlace, EventError
 from app.events.export import write_csv, write_geojson
@@ -21,7 +22,8 @@ from app.events.geocode import default_gazetteer
 from app.events.importers import ImportReport, import_file
 from app.events.seed import DEFAULT_SEED, seed
 from app.events.service import EventService, open_service, open_store
-from app.events.settings import EventStoreSettings
+from app.layerstore import LayerStore
+from app.settings import load_settings
 
 events_cli = typer.Typer(help="Reported events: import, export, seed, geocode.", no_args_is_help=True)
 keys_cli = typer.Typer(help="API keys for writing events.", no_args_is_help=True)
@@ -47,9 +49,10 @@ class ExportFormat(StrEnum):
 
 @contextmanager
 def _service() -> Iterator[EventService]:
+    settings = load_settings()
     try:
-        service = open_service(EventStoreSettings())
-    except EventError as exc:
+        service = open_service(settings, LayerStore.open(settings.data_dir).zones)
+    except (EventError, StoreUnavailable) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
     try:
@@ -155,7 +158,7 @@ def create_key_cmd(
     label: Annotated[str, typer.Option(help="Who holds the key (recorded as the author of their writes).")],
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
-    store = open_store(EventStoreSettings())
+    store = open_store(load_settings())
     try:
         key = create_key(store, role, label)
     except EventError as exc:
@@ -170,7 +173,7 @@ def create_key_cmd(
 @keys_cli.command("list")
 def list_keys_cmd() -> None:
     """List keys (ids, roles, labels; never the keys)."""
-    store = open_store(EventStoreSettings())
+    store = open_store(load_settings())
     try:
         records = store.list_keys()
     finally:
@@ -185,7 +188,7 @@ def revoke_key_cmd(key_id: Annotated[str, typer.Argument(help="The key id (secon
     """Revoke a key; its writes stay attributed to it."""
     from datetime import UTC, datetime
 
-    store = open_store(EventStoreSettings())
+    store = open_store(load_settings())
     try:
         revoked = store.revoke_key(key_id, datetime.now(UTC))
     finally:

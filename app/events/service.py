@@ -10,15 +10,18 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.events.auth import Action, Actor, authenticate, require
 from app.events.errors import Conflict, FieldProblem, NotFound, StaleRevision, ValidationError
 from app.events.model import SERVER_FIELDS, WRITABLE_FIELDS, Event, EventIn, parse_event_in
-from app.events.settings import EventStoreSettings
 from app.events.store.base import AuditEntry, EventPage, EventQuery, EventStore, StoreTx
 from app.events.vocab import Verification
-from app.events.zones import ZoneIndex
+from app.events.zones import event_zones
+from app.layerstore.zones import ZoneIndex
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 Clock = Callable[[], datetime]
 
@@ -43,7 +46,7 @@ class EventService:
     store
         Where events live.
     zones
-        The zone polygons; every written event gets ``zones`` computed from its location.
+        The layer store's zone index; every written event gets ``zones`` computed from its location and day.
     clock
         Source of timestamps (UTC).
 
@@ -155,7 +158,7 @@ class EventService:
     def refresh_zones(self, actor: Actor) -> int:
         """Recompute ``zones`` of every event (after the zone layers change); return how many changed."""
         require(actor, Action.EDIT_RETRACTED)
-        changed = [e.id for e in self.store.iter_events() if e.zones != self.zones.zones_of(e.lon, e.lat)]
+        changed = [e.id for e in self.store.iter_events() if e.zones != self._zones_of(e)]
         for event_id in changed:
             self._rewrite(actor, event_id, "refresh-zones", lambda stored: EventIn(**stored.fields()), None)
         return len(changed)
@@ -189,13 +192,16 @@ class EventService:
             self._audit(tx, actor, action, stored, event)
         return event
 
+    def _zones_of(self, event: EventIn | Event) -> list[str]:
+        return event_zones(self.zones, event.lon, event.lat, event.date_start)
+
     def _stamp(self, event_id: str, incoming: EventIn, actor: Actor, previous: Event | None) -> Event:
         now = self.clock()
         fields = incoming.model_dump(exclude={"id"})
         return Event(
             **fields,
             id=event_id,
-            zones=self.zones.zones_of(incoming.lon, incoming.lat),
+            zones=self._zones_of(incoming),
             created_at=previous.created_at if previous else now,
             created_by=previous.created_by if previous else actor.name,
             updated_at=now,
@@ -236,24 +242,24 @@ def _check_patch(patch: Mapping[str, Any]) -> None:
         raise ValidationError(problems)
 
 
-def open_store(settings: EventStoreSettings) -> EventStore:
-    """Open (and migrate) the store that ``settings`` selects."""
-    if settings.backend == "postgis":
+def open_store(settings: Settings) -> EventStore:
+    """Open (and migrate) the event store that ``settings.events`` selects."""
+    events = settings.events
+    if events.backend == "postgis":
         from app.events.store.postgis import PostgisEventStore
 
-        assert settings.database_url is not None
+        assert events.database_url is not None
         return PostgisEventStore(
-            settings.database_url,
-            pool_max_size=settings.pool_max_size,
-            max_limit=settings.max_limit,
-            count_cap=settings.count_cap,
+            events.database_url,
+            pool_max_size=events.pool_max_size,
+            max_limit=events.max_limit,
+            count_cap=events.count_cap,
         )
     from app.events.store.sqlite import SqliteEventStore
 
-    return SqliteEventStore(settings.sqlite_path, max_limit=settings.max_limit, count_cap=settings.count_cap)
+    return SqliteEventStore(settings.sqlite_path, max_limit=events.max_limit, count_cap=events.count_cap)
 
 
-def open_service(settings: EventStoreSettings, zones: ZoneIndex | None = None) -> EventService:
-    """Open the store and load the zone layers from ``settings.layers_dir`` (unless ``zones`` is given)."""
-    zones = zones if zones is not None else ZoneIndex.from_layers_dir(settings.layers_dir)
+def open_service(settings: Settings, zones: ZoneIndex) -> EventService:
+    """Open the store that ``settings`` selects, computing zones with the layer store's ``zones`` index."""
     return EventService(open_store(settings), zones)

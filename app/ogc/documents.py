@@ -14,7 +14,7 @@ from app.collections.base import Collection, CollectionMeta, FeaturePage, ItemsQ
 from app.collections.registry import CollectionRegistry
 from app.ogc import crs as ogc_crs
 from app.ogc.links import FGB, GEOJSON, GPKG, HTML, JSON, OPENAPI, SCHEMA, format_links, link, with_query
-from app.settings import ServiceSettings
+from app.settings import Settings
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -37,11 +37,11 @@ TRS = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 PAGE_FORMATS = {"json": JSON, "html": HTML}
 
 
-def landing(settings: ServiceSettings, registry: CollectionRegistry, base: str, url: URL) -> dict[str, Any]:
+def landing(settings: Settings, registry: CollectionRegistry, base: str, url: URL) -> dict[str, Any]:
     """The landing page: title, links to the API parts, and the licence and attribution of every collection."""
     return {
-        "title": settings.title,
-        "description": settings.description,
+        "title": settings.service.title,
+        "description": settings.service.description,
         "attribution": "; ".join(dict.fromkeys(c.meta.attribution for c in registry if c.meta.attribution)),
         "licences": [
             {"collection": c.meta.id, "name": c.meta.licence.name, "url": c.meta.licence.url} for c in registry

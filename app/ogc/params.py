@@ -20,7 +20,7 @@ from app.errors import InvalidParameter, UnknownParameter
 from app.ogc import crs as ogc_crs
 from app.ogc.errorhandlers import NotModified
 from app.ogc.parsing import MAX_PARAMETER_LENGTH, check_crs84_range, parse_bbox, parse_datetime, parse_property_value
-from app.settings import ServiceSettings
+from app.settings import Settings
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
@@ -45,9 +45,9 @@ class ItemsFormat(StrEnum):
     fgb = "fgb"
 
 
-async def get_settings(request: Request) -> ServiceSettings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
-    settings: ServiceSettings = request.app.state.settings
+    settings: Settings = request.app.state.settings
     return settings
 
 
@@ -73,7 +73,7 @@ async def get_collection(
 
 
 CollectionDep = Annotated[Collection, Depends(get_collection)]
-SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[CollectionRegistry, Depends(get_registry)]
 
 
@@ -258,9 +258,7 @@ def _property_filters(request: Request, queryables: dict[str, Queryable]) -> dic
     return {name: parse_property_value(queryables[name], request.query_params[name]) for name in extra}
 
 
-def conditional(
-    request: Request, settings: ServiceSettings, version: str, fmt: str, mutable: bool = False
-) -> dict[str, str]:
+def conditional(request: Request, settings: Settings, version: str, fmt: str, mutable: bool = False) -> dict[str, str]:
     """Caching headers of a response, raising :class:`NotModified` when ``If-None-Match`` holds its ETag.
 
     Data that changes between versions of the service (``mutable``: the event store) is sent ``no-cache``, so
@@ -273,7 +271,7 @@ def conditional(
     coding = "br" if "br" in encoding else "gzip" if "gzip" in encoding else "identity"
     query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
     digest = hashlib.sha256(f"{version}|{request.url.path}|{query}|{fmt}|{coding}".encode()).hexdigest()[:32]
-    headers = {"ETag": f'"{digest}"', "Cache-Control": "no-cache" if mutable else settings.cache_header}
+    headers = {"ETag": f'"{digest}"', "Cache-Control": "no-cache" if mutable else settings.service.cache_header}
     candidates = {t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")}
     if headers["ETag"] in candidates or "*" in candidates:
         raise NotModified(headers)

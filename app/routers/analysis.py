@@ -1,14 +1,13 @@
 """HTTP edge of the analysis: ``/analysis/overlap``, ``/analysis/classify``, ``/analysis/zones/{layer}/summary``.
 
-Reads the :class:`~app.analysis.zones.ZoneIndex` from ``app.state.zone_index``, the settings from
-``app.state.analysis_settings`` (default: :class:`~app.analysis.settings.AnalysisSettings` from the environment)
-and an optional :class:`~app.analysis.summary.EventCounter` from ``app.state.event_counter``. Domain errors
+Reads the zone index from the layer store (``app.state.layers.zones``), the limits from the app's settings
+(``settings.analysis``), the population raster named by the manifest (unless the settings name another) and an
+optional :class:`~app.analysis.summary.EventCounter` from ``app.state.event_counter``. Domain errors
 become JSON errors through :data:`ERROR_STATUS` (install with :func:`add_error_handlers`).
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -29,10 +28,11 @@ from app.analysis.errors import (
 )
 from app.analysis.output import OutputFormat
 from app.analysis.population import PopulationRaster, open_population_raster
-from app.analysis.settings import AnalysisSettings
 from app.analysis.summary import EventCounter
-from app.analysis.zones import ZoneIndex
+from app.errors import StoreUnavailable
+from app.layerstore.zones import ZoneIndex
 from app.responses import CSVResponse, GeoJSONResponse, JSONResponse
+from app.settings import AnalysisSection
 
 router = APIRouter(prefix="/analysis", tags=["Analysis"])
 
@@ -64,24 +64,27 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AnalysisError, analysis_error_handler)
 
 
-@functools.cache
-def _environment_settings() -> AnalysisSettings:
-    return AnalysisSettings(**{})  # keyword-free call reads the environment (mypy lacks the pydantic plugin)
+async def get_settings(request: Request) -> AnalysisSection:
+    """The analysis section of the settings the app was created with."""
+    section: AnalysisSection = request.app.state.settings.analysis
+    return section
 
 
-def get_settings(request: Request) -> AnalysisSettings:
-    """The app's analysis settings (``app.state.analysis_settings``), else read once from the environment."""
-    return getattr(request.app.state, "analysis_settings", None) or _environment_settings()
+async def get_zone_index(request: Request) -> ZoneIndex:
+    """The layer store's zone index (``app.state.layers.zones``), loaded in the lifespan."""
+    store = getattr(request.app.state, "layers", None)
+    if store is None:
+        raise StoreUnavailable("no built layers are loaded: run `czmap geodata build`")
+    index: ZoneIndex = store.zones
+    return index
 
 
-def get_zone_index(request: Request) -> ZoneIndex:
-    """The zone index loaded in the lifespan."""
-    return request.app.state.zone_index
-
-
-def get_population(settings: Annotated[AnalysisSettings, Depends(get_settings)]) -> PopulationRaster | None:
-    """The configured population raster, or None when the file is missing."""
-    return open_population_raster(settings.population_raster_path, settings.limits)
+def get_population(request: Request) -> PopulationRaster | None:
+    """The population raster of the settings, else the one the manifest names; None when there is none."""
+    settings: AnalysisSection = request.app.state.settings.analysis
+    store = getattr(request.app.state, "layers", None)
+    path = settings.population_raster or (store.population_raster if store is not None else None)
+    return open_population_raster(path, settings.limits) if path is not None else None
 
 
 def get_event_counter(request: Request) -> EventCounter | None:
@@ -100,7 +103,7 @@ def allow_parameters(*names: str) -> Any:
     return Depends(check)
 
 
-async def read_body(request: Request, settings: Annotated[AnalysisSettings, Depends(get_settings)]) -> bytes:
+async def read_body(request: Request, settings: Annotated[AnalysisSection, Depends(get_settings)]) -> bytes:
     """The request body, refused with 413 as soon as it passes ``max_upload_bytes``."""
     limits = settings.limits
     declared = request.headers.get("content-length")
@@ -139,7 +142,7 @@ async def overlap_route(
     params: Annotated[OverlapParams, Depends()],
     body: Annotated[bytes, Depends(read_body)],
     index: Annotated[ZoneIndex, Depends(get_zone_index)],
-    settings: Annotated[AnalysisSettings, Depends(get_settings)],
+    settings: Annotated[AnalysisSection, Depends(get_settings)],
     population: Annotated[PopulationRaster | None, Depends(get_population)],
 ) -> JSONResponse:
     """Run :func:`app.analysis.service.run_overlap` off the event loop."""
@@ -178,7 +181,7 @@ async def classify_route(
     params: Annotated[ClassifyParams, Depends()],
     body: Annotated[bytes, Depends(read_body)],
     index: Annotated[ZoneIndex, Depends(get_zone_index)],
-    settings: Annotated[AnalysisSettings, Depends(get_settings)],
+    settings: Annotated[AnalysisSection, Depends(get_settings)],
 ) -> Response:
     """Read the points, then run :func:`app.analysis.service.run_classify` off the event loop."""
     media_type = request.headers.get("content-type", "application/json")

@@ -10,12 +10,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from app.settings import Settings
 from app.webmap.builder import PageOptions, build_map, render_page
 from app.webmap.csp import content_security_policy, new_nonce
 from app.webmap.embed import iframe_snippet, image_snippet, image_url
 from app.webmap.errors import InvalidViewError, MapError, MapNotConfiguredError
 from app.webmap.render import check_size, describe, render_png, view_events
-from app.webmap.settings import MapSettings
 from app.webmap.sources import MapData
 from app.webmap.view import MapView, parse_view
 
@@ -64,18 +64,17 @@ SIZE_PARAMS = frozenset({"width", "height"})
 
 
 def get_manifest(request: Request) -> Mapping:
-    """The layer manifest the app read at start-up."""
-    manifest = getattr(request.app.state, "manifest", None)
-    if not manifest:
-        raise MapNotConfiguredError("the layer manifest is not loaded (app.state.manifest)")
-    return manifest
+    """The layer store's manifest, as the JSON mapping the map builders read."""
+    store = getattr(request.app.state, "layers", None)
+    if store is None:
+        raise MapNotConfiguredError("no built layers are loaded (app.state.layers)")
+    return store.manifest.model_dump(mode="json")
 
 
-def get_settings(request: Request) -> MapSettings:
-    """The app's map settings (``app.state.map_settings``, else read from the environment once)."""
-    if getattr(request.app.state, "map_settings", None) is None:
-        request.app.state.map_settings = MapSettings()
-    return request.app.state.map_settings
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_map_data(request: Request) -> MapData:
@@ -112,8 +111,8 @@ def _size(raw: str | None, name: str, default: int) -> int:
     return int(raw)
 
 
-def _base_url(request: Request, settings: MapSettings) -> str:
-    return (settings.public_url or str(request.base_url)).rstrip("/")
+def _base_url(request: Request, settings: Settings) -> str:
+    return (settings.service.public_url or str(request.base_url)).rstrip("/")
 
 
 def _page(request: Request, view: MapView, *, embed: bool) -> HTMLResponse:
@@ -123,8 +122,8 @@ def _page(request: Request, view: MapView, *, embed: bool) -> HTMLResponse:
     html = render_page(build_map(view, get_manifest(request), settings, options), nonce)
     policy = content_security_policy(
         nonce,
-        tile_origin=settings.tile_origin if view.basemap == "osm" else None,
-        api_origin=settings.api_origin,
+        tile_origin=settings.basemap.origin if view.basemap == "osm" else None,
+        api_origin=settings.map.api_origin,
         frame_ancestors="*" if embed else "'self'",
     )
     headers = {

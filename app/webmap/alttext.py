@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import geopandas as gpd
+import numpy as np
+
+from app.layerstore.zones import ZoneIndex
 
 #: Zone layers whose features name where events happened, and how a feature's name is phrased.
 NAMING_LAYERS = {"seven-districts": "{name} district", "nagorno-karabakh": "the former Nagorno-Karabakh oblast"}
@@ -48,18 +51,28 @@ def join_places(labels: list[str]) -> str:
     return " and ".join(labels)
 
 
-def count_by_zone(events: gpd.GeoDataFrame, zones: dict[str, gpd.GeoDataFrame]) -> dict[str, int]:
-    """Number of events in each named zone (events outside every zone are not counted)."""
+def count_by_zone(events: gpd.GeoDataFrame, index: ZoneIndex) -> dict[str, int]:
+    """Number of events in each named zone, by the zone index's rule (events outside every zone are not counted).
+
+    Examples
+    --------
+    >>> from shapely import box, points
+    >>> index = ZoneIndex.from_polygons({"seven-districts": [("Fuzuli", box(0, 0, 1, 1))]})
+    >>> count_by_zone(gpd.GeoDataFrame(geometry=points([(0.5, 0.5), (1.0, 0.2), (5, 5)])), index)
+    {'Fuzuli district': 2}
+
+    """
     counts: dict[str, int] = {}
     if not len(events):
         return counts
-    points = events[["geometry"]].reset_index(drop=True)
-    for layer_id, frame in zones.items():
-        pattern = NAMING_LAYERS.get(layer_id, "{name}")
-        named = frame.assign(label=[pattern.format(name=n) for n in frame.get("name", frame.get("id"))])
-        joined = gpd.sjoin(points, named[["label", "geometry"]], predicate="within", how="inner")
-        for label, count in joined.groupby("label").size().items():
-            counts[str(label)] = counts.get(str(label), 0) + int(count)
+    lon, lat = events.geometry.x.to_numpy(), events.geometry.y.to_numpy()
+    for layer_id, pattern in NAMING_LAYERS.items():
+        if layer_id not in index.layers:
+            continue
+        zones = index.layers[layer_id].zones
+        for z in np.flatnonzero(found := index.counts(layer_id, lon, lat)):
+            label = pattern.format(name=zones[z].name)
+            counts[label] = counts.get(label, 0) + int(found[z])
     return counts
 
 
@@ -86,7 +99,7 @@ def where_phrase(counts: dict[str, int], total: int) -> str:
     return f", spread over {len(ranked)} areas, most in {ranked[0][0]}"
 
 
-def alt_text(events: gpd.GeoDataFrame, zones: dict[str, gpd.GeoDataFrame], start: date, end: date) -> str:
+def alt_text(events: gpd.GeoDataFrame, index: ZoneIndex, start: date, end: date) -> str:
     """Write a sentence describing the events of a view.
 
     For example "14 reported events between 1 and 7 October 2020, most in Jabrayil and Fuzuli districts".
@@ -95,8 +108,8 @@ def alt_text(events: gpd.GeoDataFrame, zones: dict[str, gpd.GeoDataFrame], start
     ----------
     events : GeoDataFrame
         The events the view shows (points, EPSG:4326).
-    zones : dict of str to GeoDataFrame
-        Zone layers by id whose ``name`` column names the areas (see ``NAMING_LAYERS``).
+    index : ZoneIndex
+        The zone index; the layers of ``NAMING_LAYERS`` name the areas.
     start, end : date
         The view's dates.
 
@@ -110,4 +123,4 @@ def alt_text(events: gpd.GeoDataFrame, zones: dict[str, gpd.GeoDataFrame], start
     if total == 0:
         return f"Map of the Nagorno-Karabakh conflict zones: no reported events {when}."
     noun = "reported event" if total == 1 else "reported events"
-    return f"{total:,} {noun} {when}{where_phrase(count_by_zone(events, zones), total)}."
+    return f"{total:,} {noun} {when}{where_phrase(count_by_zone(events, index), total)}."

@@ -8,9 +8,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from app.events.vocab import ACLED_EVENT_TYPES
+from app.settings import Settings
 from app.webmap import elements as el
 from app.webmap.attribution import attribution_html
-from app.webmap.settings import MapSettings
 from app.webmap.view import EARLIEST, EVENTS, LATEST, WAR_END, WAR_START, ZONE_ORDER, MapView
 
 DEFAULT_TITLE = "Reported fighting in the 2020 Nagorno-Karabakh war"
@@ -54,12 +54,12 @@ def is_dated(meta: Mapping) -> bool:
     return bool(meta.get("valid_from") or meta.get("valid_to") or "valid_from" in columns or "valid_to" in columns)
 
 
-def collection_url(settings: MapSettings, collection: str) -> str:
+def collection_url(settings: Settings, collection: str) -> str:
     """The items URL of a collection as browsers reach it."""
-    return f"{settings.api_base.rstrip('/')}/collections/{collection}/items"
+    return f"{settings.map.api_base.rstrip('/')}/collections/{collection}/items"
 
 
-def build_map(view: MapView, manifest: Mapping, settings: MapSettings, options: PageOptions) -> el.MapPage:
+def build_map(view: MapView, manifest: Mapping, settings: Settings, options: PageOptions) -> el.MapPage:
     """Build the page of ``view``: every element carries URLs and styles only, never features.
 
     Parameters
@@ -68,7 +68,7 @@ def build_map(view: MapView, manifest: Mapping, settings: MapSettings, options: 
         The validated view (centre, zoom, dates, layers, filters, basemap, theme, title).
     manifest : mapping
         The layer manifest (``{"layers": {id: {...}}}``) as written by the geodata build.
-    settings : MapSettings
+    settings : Settings
         Basemap, API prefix and loading limits.
     options : PageOptions
         Full page or embed.
@@ -88,10 +88,12 @@ def build_map(view: MapView, manifest: Mapping, settings: MapSettings, options: 
         "label": f"Map: {title}",
         "attributions": attribution_html(manifest),
     }
-    fmap = el.ConflictMap(center=(view.lat, view.lon), zoom=view.zoom, static_url=settings.static_url, config=config)
+    fmap = el.ConflictMap(
+        center=(view.lat, view.lon), zoom=view.zoom, static_url=settings.map.static_url, config=config
+    )
     page.add_child(fmap)
-    if view.basemap == "osm":
-        fmap.add_child(el.Basemap(settings.tile_url, settings.tile_attribution, settings.tile_max_zoom))
+    if view.basemap == "osm" and settings.basemap.url:
+        fmap.add_child(el.Basemap(settings.basemap.url, settings.basemap.attribution, settings.basemap.max_zoom))
     for child in _zone_layers(manifest, settings) + _controls(view, manifest, settings, title, options):
         fmap.add_child(child)
     return page
@@ -102,7 +104,7 @@ def render_page(page: el.MapPage, nonce: str) -> str:
     return page.render(nonce=nonce)
 
 
-def _zone_layers(manifest: Mapping, settings: MapSettings) -> list[Any]:
+def _zone_layers(manifest: Mapping, settings: Settings) -> list[Any]:
     layers: list[Any] = []
     for layer_id in zone_layer_ids(manifest):
         meta = manifest["layers"][layer_id]
@@ -114,16 +116,16 @@ def _zone_layers(manifest: Mapping, settings: MapSettings) -> list[Any]:
                 style=meta.get("style") or {},
                 dated=is_dated(meta),
                 variants=bool(meta.get("variants")),
-                pageSize=min(settings.page_size, MAX_ZONE_FEATURES),
+                pageSize=min(settings.map.page_size, MAX_ZONE_FEATURES),
                 maxFeatures=MAX_ZONE_FEATURES,
             )
         )
     layers.append(
         el.EventLayer(
             title="Reported events",
-            url=collection_url(settings, settings.events_collection),
-            pageSize=settings.page_size,
-            maxEvents=settings.max_events,
+            url=collection_url(settings, settings.map.events_collection),
+            pageSize=settings.map.page_size,
+            maxEvents=settings.map.max_events,
         )
     )
     return layers
@@ -147,7 +149,7 @@ def _legend_entries(manifest: Mapping) -> list[dict[str, Any]]:
     return entries
 
 
-def _controls(view: MapView, manifest: Mapping, settings: MapSettings, title: str, options: PageOptions) -> list[Any]:
+def _controls(view: MapView, manifest: Mapping, settings: Settings, title: str, options: PageOptions) -> list[Any]:
     full_link = None
     if options.embed and options.full_map_url:
         full_link = f"{options.full_map_url}?{urlencode(view.query())}"
@@ -163,7 +165,11 @@ def _controls(view: MapView, manifest: Mapping, settings: MapSettings, title: st
         el.Legend(layers=_legend_entries(manifest), events=EVENTS in view.layers),
     ]
     controls += tools if options.embed else []
-    tiles = {"url": settings.tile_url, "maxZoom": settings.tile_max_zoom} if view.basemap == "osm" else None
+    tiles = (
+        {"url": settings.basemap.url, "maxZoom": settings.basemap.max_zoom}
+        if view.basemap == "osm" and settings.basemap.url
+        else None
+    )
     outline = "nagorno-karabakh" if "nagorno-karabakh" in manifest.get("layers", {}) else None
     controls.append(el.MiniMap(tiles=tiles, outlineUrl=collection_url(settings, outline) if outline else None))
     return controls

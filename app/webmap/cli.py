@@ -1,6 +1,6 @@
 """``czmap render``: the static PNG of a map view, and its alt text, from the command line.
 
-Events come from the event store the service uses (``CZMAP_DATABASE_URL``, else ``<data dir>/events.sqlite``,
+Events come from the event store the service uses (``CZMAP_EVENTS__DATABASE_URL``, else ``<data dir>/events.sqlite``,
 seeded with the curated 2020 events when empty, as ``czmap serve`` does), or from a GeoJSON file (``--events``).
 """
 
@@ -15,12 +15,13 @@ import typer
 
 from app.errors import StoreUnavailable
 from app.events.errors import EventError
-from app.settings import GeodataSettings, ServiceSettings
+from app.layerstore import LayerStore
+from app.settings import load_settings
+from app.startup import Startup
 from app.webmap.errors import MapError
 from app.webmap.render import StaticMap, render_png
-from app.webmap.sources import BuiltLayers, EventSource, GeoJSONEvents, MapData
+from app.webmap.sources import EventSource, GeoJSONEvents, MapData, StoreZones
 from app.webmap.view import MapView, parse_view
-from geodata.build import read_manifest
 
 render_cli = typer.Typer(help="Render a static PNG of a map view (no tile server needed).")
 
@@ -43,13 +44,14 @@ def render(
     height: Annotated[int, typer.Option(help="Height in pixels.")] = 800,
 ) -> None:
     """Write the PNG to ``--out`` and print its alt text."""
-    folder = data_dir or GeodataSettings.model_validate({}).data_dir
+    settings = load_settings(data_dir=data_dir)
     try:
-        manifest = read_manifest(folder)
+        store = LayerStore.open(settings.data_dir)
+        manifest = store.manifest.model_dump(mode="json")
         params = {"lat": lat, "lon": lon, "zoom": zoom, "datetime": datetime, "layers": layers, "title": title}
         view = parse_view({**params, "dark": "true" if dark else None}, manifest["layers"])
-        with event_source(folder, events) as source:
-            image = _render(view, manifest, MapData(BuiltLayers(folder, manifest), source), width, height)
+        with event_source(Startup(settings, store), events) as source:
+            image = _render(view, manifest, MapData(StoreZones(store), source), width, height)
     except (MapError, EventError, StoreUnavailable, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -58,15 +60,15 @@ def render(
 
 
 @contextmanager
-def event_source(data_dir: Path, events_file: Path | None) -> Iterator[EventSource]:
-    """The events of a GeoJSON file, or of the event store the service would open for ``data_dir``."""
+def event_source(startup: Startup, events_file: Path | None) -> Iterator[EventSource]:
+    """The events of a GeoJSON file, or of the event store the service would open with ``startup``."""
     if events_file is not None:
         yield GeoJSONEvents.from_file(events_file)
         return
     from app.collections.event_adapters import StoreEventSource
     from app.collections.events import event_collections
 
-    with event_collections(ServiceSettings.model_validate({"data_dir": data_dir})) as collections:
+    with event_collections(startup) as collections:
         yield StoreEventSource(collections[0].service)
 
 

@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 from pyproj import Transformer
 
-from app.webmap.alttext import NAMING_LAYERS, alt_text, date_phrase
+from app.webmap.alttext import alt_text, date_phrase
 from app.webmap.attribution import attribution_text
 from app.webmap.builder import DEFAULT_TITLE, is_dated, zone_layer_ids
 from app.webmap.errors import InvalidViewError
@@ -113,8 +113,7 @@ def split_unmapped(events: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoD
 def describe(view: MapView, manifest: Mapping, data: MapData, events: gpd.GeoDataFrame) -> str:
     """The alt text of ``view`` showing ``events``: it counts the events drawn, and names those that are not."""
     drawn, unmapped = split_unmapped(events)
-    zones = {layer: data.zones.zones(layer) for layer in NAMING_LAYERS if layer in manifest.get("layers", {})}
-    text = alt_text(drawn, zones, view.start, view.end)
+    text = alt_text(drawn, data.zones.index, view.start, view.end)
     if len(unmapped):
         text += f" {unmapped_phrase(len(unmapped))}"
     return text

@@ -7,20 +7,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from threading import Lock
 from typing import Any, Protocol
 
 import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box, shape
 
+from app.layerstore import LayerStore, ZoneIndex
 from app.webmap.errors import MapNotConfiguredError
 
 BBox = tuple[float, float, float, float]
 
 
 class ZoneSource(Protocol):
-    """Zone layers by id, as GeoDataFrames in EPSG:4326."""
+    """Zone layers by id, as GeoDataFrames in EPSG:4326, and the zone index that counts points in them."""
+
+    index: ZoneIndex
 
     def zones(self, layer_id: str, *, as_of: date | None = None) -> gpd.GeoDataFrame:
         """Features of ``layer_id`` (those valid on ``as_of`` for dated layers)."""
@@ -43,36 +45,18 @@ class MapData:
     events: EventSource
 
 
-class BuiltLayers:
-    """Zone layers read from a built data folder (``<data_dir>/layers/<id>.gpkg``), each read once."""
+class StoreZones:
+    """Zone layers from the layer store (read once at start-up), filtered by the store's validity rule."""
 
-    def __init__(self, data_dir: Path, manifest: Mapping) -> None:
-        self.layers_dir = Path(data_dir) / "layers"
-        self.manifest = manifest
-        self._cache: dict[str, gpd.GeoDataFrame] = {}
-        self._lock = Lock()
+    def __init__(self, store: LayerStore) -> None:
+        self.store = store
+        self.index = store.zones
 
     def zones(self, layer_id: str, *, as_of: date | None = None) -> gpd.GeoDataFrame:
         """Features of ``layer_id``; a dated layer keeps the features valid on ``as_of``."""
-        frame = self._read(layer_id)
-        if as_of is None or "valid_from" not in frame.columns:
-            return frame
-        day = as_of.isoformat()
-        starts = frame["valid_from"].fillna("0000-00-00").astype(str)
-        ends = frame.get("valid_to", pd.Series([None] * len(frame), index=frame.index)).fillna("9999-99-99").astype(str)
-        return frame[(starts <= day) & (ends > day)]  # validity is half-open: [valid_from, valid_to)
-
-    def _read(self, layer_id: str) -> gpd.GeoDataFrame:
-        meta = self.manifest.get("layers", {}).get(layer_id)
-        if meta is None:
+        if layer_id not in self.store:
             raise MapNotConfiguredError(f"layer {layer_id!r} is not in the manifest")
-        with self._lock:
-            if layer_id not in self._cache:
-                path = self.layers_dir / meta["files"]["gpkg"]
-                if not path.exists():
-                    raise MapNotConfiguredError(f"built layer file {path} is missing")
-                self._cache[layer_id] = gpd.read_file(path, layer=layer_id).to_crs(4326)
-            return self._cache[layer_id]
+        return self.store.frame(layer_id, as_of=as_of)
 
 
 class GeoJSONEvents:

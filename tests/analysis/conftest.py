@@ -14,8 +14,9 @@ from analysis_helpers import ea_square
 from rasterio.transform import from_origin
 
 from app.analysis.population import PopulationRaster
-from app.analysis.zones import ZoneIndex, ZoneLayer, load_zone_index
-from geodata.build import LAYERS_FOLDER
+from app.layerstore import LayerStore
+from app.layerstore.zones import ZoneIndex, ZoneLayer
+from geodata.manifest import LAYERS_FOLDER
 from geodata.population import PopulationRasterParams, build_population_raster
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -62,7 +63,7 @@ def write_raster(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture(scope="session")
 def zone_index(built_data_dir: Path) -> ZoneIndex:
     """The real layers, built from the geodata mirror into a temporary folder."""
-    return load_zone_index(built_data_dir)
+    return LayerStore.open(built_data_dir).zones
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from analysis_helpers import place
 from pyproj import Transformer
 
 from app.analysis.classify import Membership, classify
-from app.analysis.zones import ZoneIndex, metric_xy, to_metric
+from app.layerstore.zones import ZoneIndex, metric_xy, to_metric
 
 _TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:32638", always_xy=True)
 _FROM_UTM = Transformer.from_crs("EPSG:32638", "EPSG:4326", always_xy=True)

@@ -15,7 +15,7 @@ from app.analysis.errors import InvalidInput, UnknownLayer
 from app.analysis.inputs import Features
 from app.analysis.overlap import overlap
 from app.analysis.population import PopulationRaster
-from app.analysis.zones import ZoneIndex
+from app.layerstore.zones import ZoneIndex
 
 
 def _features(*geoms: shapely.Geometry) -> Features:

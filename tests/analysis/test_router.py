@@ -1,4 +1,4 @@
-"""The analysis router through a FastAPI app with a lifespan (TestClient), on the real built layers."""
+"""The analysis routes through ``create_app`` with its lifespan (TestClient), on the real built layers."""
 
 from __future__ import annotations
 
@@ -6,60 +6,66 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 from analysis_helpers import ea_square, place
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from geojson_pydantic import FeatureCollection
 from shapely.geometry import mapping
+from testsupport import make_settings
 
-from app.analysis import load_zone_index
-from app.analysis.settings import AnalysisSettings
-from app.analysis.summary import EventCounter, InMemoryEventCounter
-from app.analysis.zones import ZoneIndex
-from app.routers.analysis import add_error_handlers, router
+from app.events.auth import SEED_ACTOR
+from app.events.service import EventService
+from app.events.vocab import ACLED_EVENT_TYPES
+from app.main import built_layers, create_app
 
 EVENTS = Path(__file__).parent / "fixtures" / "events.geojson"
 
 
-def make_app(settings: AnalysisSettings, counter: EventCounter | None, index: ZoneIndex | None = None) -> FastAPI:
-    """An app with only the analysis router; the lifespan loads the zones as the service will."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        app.state.zone_index = index or load_zone_index(settings.data_dir)
-        app.state.analysis_settings = settings
-        app.state.event_counter = counter
-        yield
-
-    app = FastAPI(lifespan=lifespan)
-    app.include_router(router)
-    add_error_handlers(app)
-    return app
+def store_fixture_events(service: EventService) -> None:
+    """The events of ``fixtures/events.geojson`` written to the app's event store as full records."""
+    for feature in json.loads(EVENTS.read_text())["features"]:
+        props = feature["properties"]
+        lon, lat = feature["geometry"]["coordinates"]
+        event = {
+            "id": f"fixture-{feature['id']}",
+            "date_start": props["date_start"],
+            "date_end": props.get("date_end"),
+            "lon": lon,
+            "lat": lat,
+            "place_name": props["place"],
+            "event_type": props["event_type"],
+            "sub_event_type": ACLED_EVENT_TYPES[props["event_type"]][0],
+            "claimed_by": "test fixture",
+            "sources": [{"publisher": "test fixture", "title": props["place"]}],
+        }
+        service.create(SEED_ACTOR, event)
 
 
 @pytest.fixture(scope="module")
-def client(built_data_dir: Path, population_tif: Path) -> Iterator[TestClient]:
-    settings = AnalysisSettings(data_dir=built_data_dir, population_raster=population_tif, max_features=20)
-    counter = InMemoryEventCounter.from_geojson(json.loads(EVENTS.read_text()))
-    with TestClient(make_app(settings, counter)) as test_client:
+def client(
+    built_data_dir: Path, population_tif: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    database = f"sqlite:///{tmp_path_factory.mktemp('analysis') / 'events.sqlite'}"
+    analysis = {"population_raster": population_tif, "max_features": 20}
+    settings = make_settings(built_data_dir, database_url=database, seed=False, analysis=analysis)
+    with TestClient(create_app(settings)) as test_client:
+        store_fixture_events(test_client.app.state.events)
         yield test_client
 
 
 @pytest.fixture
-def small_client(built_data_dir: Path, zone_index: ZoneIndex, tmp_path: Path) -> Iterator[TestClient]:
-    settings = AnalysisSettings(
-        data_dir=built_data_dir,
-        population_raster=tmp_path / "missing.tif",
-        max_upload_bytes=2000,
-        max_rows=5,
-        max_features=2,
-    )
-    with TestClient(make_app(settings, None, zone_index)) as test_client:
+def small_client(built_data_dir: Path, tmp_path: Path) -> Iterator[TestClient]:
+    analysis = {
+        "population_raster": tmp_path / "missing.tif",
+        "max_upload_bytes": 2000,
+        "max_rows": 5,
+        "max_features": 2,
+    }
+    settings = make_settings(built_data_dir, database_url=f"sqlite:///{tmp_path / 'ev.sqlite'}", analysis=analysis)
+    with TestClient(create_app(settings, providers=[built_layers])) as test_client:  # no event store
         yield test_client
 
 
@@ -220,7 +226,7 @@ def test_invalid_geometry_is_422_with_reason_or_repaired(client: TestClient) -> 
 
 def test_bad_format_value_is_rejected(client: TestClient) -> None:
     response = client.post("/analysis/classify?format=xlsx", json={"type": "Point", "coordinates": [46.5, 39.5]})
-    assert response.status_code == 422
+    assert response.status_code == 400 and "format" in response.text
 
 
 def test_oversized_body_is_413(small_client: TestClient) -> None:
@@ -241,6 +247,6 @@ def test_too_many_rows_and_features_are_413(small_client: TestClient) -> None:
 
 
 def test_openapi_documents_the_parameters(client: TestClient) -> None:
-    spec = client.get("/openapi.json").json()
+    spec = client.get("/api").json()
     params = {p["name"]: p for p in spec["paths"]["/analysis/overlap"]["post"]["parameters"]}
     assert set(params) == {"layers", "repair", "pieces"} and params["repair"]["description"]

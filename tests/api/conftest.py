@@ -13,20 +13,24 @@ from fastapi.testclient import TestClient
 from livesupport import start_server, stop_server
 from ogc_models import HOSTILE
 from shapely.geometry import LineString, Point, Polygon
+from testsupport import make_settings
 
 from app.collections.base import CollectionMeta, Licence, TimeInterval
 from app.collections.layers import LayerCollection
+from app.layerstore import LayerTable, StoredLayer
 from app.main import create_app
-from app.settings import ServiceSettings
+from app.settings import Settings
+from app.startup import Startup
+from geodata.manifest import LayerEntry
 
 
 @pytest.fixture(scope="session")
-def built_settings(built_data_dir: Path) -> ServiceSettings:
-    return ServiceSettings(data_dir=built_data_dir, basemap_url=None)
+def built_settings(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(built_data_dir, database_url=f"sqlite:///{tmp_path_factory.mktemp('api') / 'events.sqlite'}")
 
 
 @pytest.fixture(scope="module")
-def client(built_settings: ServiceSettings) -> Iterator[TestClient]:
+def client(built_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(built_settings)) as test_client:
         yield test_client
 
@@ -68,24 +72,34 @@ def tiny_collection(collection_id: str = "tiny", title: str = "Tiny layer") -> L
     )
     simplified = frame.copy()
     simplified["geometry"] = frame.geometry.simplify(0.05)
-    return LayerCollection(meta, frame, {8: simplified})
+    entry = LayerEntry(
+        id=collection_id,
+        title=title,
+        version=meta.version,
+        geometry_type=meta.geometry_type,
+        bbox=meta.bbox,
+        licence={"name": meta.licence.name, "url": meta.licence.url},
+        files={},
+    )
+    return LayerCollection(meta, StoredLayer(entry, LayerTable.of(frame), {8: LayerTable.of(simplified)}))
 
 
 @pytest.fixture()
 def tiny_client(tmp_path: Path) -> Iterator[TestClient]:
     @contextmanager
-    def provider(settings: ServiceSettings) -> Iterator[list[LayerCollection]]:
+    def provider(startup: Startup) -> Iterator[list[LayerCollection]]:
         yield [tiny_collection()]
 
-    settings = ServiceSettings(data_dir=tmp_path, cache_max_age=60)
+    settings = make_settings(tmp_path, service={"cache_max_age": 60})
     with TestClient(create_app(settings, providers=[provider])) as test_client:
         yield test_client
 
 
 @pytest.fixture(scope="module")
-def live_server(built_settings: ServiceSettings) -> Iterator[str]:
+def live_server(built_settings: Settings) -> Iterator[str]:
     """``czmap serve`` as a real process on a free port (GDAL holds the GIL, so not a thread); yields its URL."""
-    env = {**os.environ, "CZMAP_DATA_DIR": str(built_settings.data_dir), "CZMAP_BASEMAP_URL": ""}
+    env = {**os.environ, "CZMAP_DATA_DIR": str(built_settings.data_dir), "CZMAP_BASEMAP__URL": ""}
+    env["CZMAP_EVENTS__DATABASE_URL"] = built_settings.events.database_url
     url, process = start_server(env)
     try:
         yield url

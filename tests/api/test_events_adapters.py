@@ -10,6 +10,7 @@ import shapely
 from shapely.geometry import Point, box
 
 from app.collections.event_adapters import StoreEventCounter, StoreEventSource
+from app.layerstore.zones import ZoneIndex
 
 
 def _overlaps(record: dict, start: date | None, end: date | None) -> bool:
@@ -46,26 +47,35 @@ def test_map_events_of_an_empty_period(events_client) -> None:
 
 def test_counts_by_type_in_a_zone(events_client, seed_records, built_data_dir) -> None:
     zone = pyogrio.read_dataframe(built_data_dir / "layers" / "nagorno-karabakh.gpkg", layer="nagorno-karabakh")
-    geometry = shapely.union_all(zone.geometry.values)
+    geometry = shapely.union_all(zone.geometry.values)  # read here, independently of the layer store
     start, end = date(2020, 10, 1), None
     expected = Counter(
         r["event_type"]
         for r in seed_records
         if geometry.intersects(Point(r["lon"], r["lat"])) and _overlaps(r, start, end)
     )
-    counts = events_client.app.state.event_counter.count_by_type(geometry, start, end)
+    layer = events_client.app.state.layers.zones.layer("nagorno-karabakh")
+    counts = events_client.app.state.event_counter.count_by_type(layer, 0, start, end)
     assert counts == dict(expected) and counts
 
 
+def test_zones_outside_the_event_labels_are_counted_by_the_same_rule(events_client, seed_records) -> None:
+    square = box(46.5, 39.5, 47.0, 40.0)
+    index = ZoneIndex.from_polygons({"square": [("s", square)]})
+    expected = Counter(r["event_type"] for r in seed_records if square.intersects(Point(r["lon"], r["lat"])))
+    assert events_client.app.state.event_counter.count_by_type(index.layer("square"), 0, None, None) == dict(expected)
+
+
 def test_retracted_events_are_not_counted(events_client, api_keys, seed_records) -> None:
-    square = box(40.0, 30.0, 41.0, 31.0)
-    assert events_client.app.state.event_counter.count_by_type(square, None, None) == {}
-    inside = next(r for r in seed_records if box(46.5, 39.5, 47.0, 40.0).intersects(Point(r["lon"], r["lat"])))
-    zone = Point(inside["lon"], inside["lat"]).buffer(0.001)
     counter = events_client.app.state.event_counter
-    expected = Counter(r["event_type"] for r in seed_records if zone.intersects(Point(r["lon"], r["lat"])))
-    assert counter.count_by_type(zone, None, None) == dict(expected)
+    far = ZoneIndex.from_polygons({"seven-districts": [("far", box(40.0, 30.0, 41.0, 31.0))]})
+    assert counter.count_by_type(far.layer("seven-districts"), 0, None, None) == {}
+    stored = events_client.app.state.events.store
+    inside = next(r for r in seed_records if box(46.5, 39.5, 47.0, 40.0).intersects(Point(r["lon"], r["lat"])))
+    label = next(z for z in stored.get(inside["id"]).zones if z.startswith("nagorno-karabakh:"))
+    layer = events_client.app.state.layers.zones.layer(label.split(":")[0])
+    before = counter.count_by_type(layer, 0, None, None)
     url = f"/collections/events/items/{inside['id']}"
     assert events_client.delete(url, headers={"Authorization": f"Bearer {api_keys['admin']}"}).status_code == 200
-    expected[inside["event_type"]] -= 1
-    assert counter.count_by_type(zone, None, None) == {k: v for k, v in expected.items() if v}
+    after = counter.count_by_type(layer, 0, None, None)
+    assert after.get(inside["event_type"], 0) == before[inside["event_type"]] - 1

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from ogc_models import HOSTILE, Collection, Queryables
 from shapely.geometry import Point, box
+from testsupport import with_events
 
 from app.main import create_app
 
@@ -50,9 +51,8 @@ def test_second_start_adds_nothing(events_settings, seed_records: list[dict]) ->
             assert [e["action"] for e in history["entries"]] == ["import:seed"]
 
 
-def test_seeding_can_be_switched_off(events_settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CZMAP_SEED_EVENTS", "false")
-    with TestClient(create_app(events_settings)) as client:
+def test_seeding_can_be_switched_off(events_settings) -> None:
+    with TestClient(create_app(with_events(events_settings, seed=False))) as client:
         assert client.get("/collections/events/items").json()["numberMatched"] == 0
         meta = client.get("/collections/events").json()
     assert meta["extent"]["spatial"]["bbox"] == [[-180, -90, 180, 90]]
@@ -235,9 +235,8 @@ def test_csv_list_cells_are_json(events_client: TestClient, seed_records) -> Non
         assert sources and all("publisher" in s for s in sources)
 
 
-def test_numberMatched_is_left_out_above_the_count_cap(events_settings, seed_records, monkeypatch) -> None:
-    monkeypatch.setenv("CZMAP_COUNT_CAP", "30")
-    with TestClient(create_app(events_settings)) as client:
+def test_numberMatched_is_left_out_above_the_count_cap(events_settings, seed_records) -> None:
+    with TestClient(create_app(with_events(events_settings, count_cap=30))) as client:
         first = client.get("/collections/events/items", params={"limit": 10}).json()
         assert "numberMatched" not in first and first["numberReturned"] == 10
         assert "next" in [link["rel"] for link in first["links"]]

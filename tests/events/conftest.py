@@ -19,7 +19,7 @@ from app.events.auth import Actor, Role
 from app.events.service import EventService
 from app.events.store.base import EventStore
 from app.events.store.sqlite import SqliteEventStore
-from app.events.zones import ZoneIndex
+from app.layerstore.zones import ZoneIndex
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -101,11 +101,11 @@ def store(open_backend_store: StoreFactory) -> EventStore:
 
 @pytest.fixture
 def zones() -> ZoneIndex:
-    """Two made-up zone layers: 'inner' (two squares) and 'outer' (one big square)."""
-    return ZoneIndex(
+    """Made-up zones under real layer ids: two squares of seven-districts, one big square of ceasefire-1994-area."""
+    return ZoneIndex.from_polygons(
         {
-            "inner": [("west", box(46.0, 39.0, 46.5, 40.0)), ("east", box(46.5, 39.0, 47.0, 40.0))],
-            "outer": [("all", box(45.0, 38.5, 48.0, 40.5))],
+            "seven-districts": [("west", box(46.0, 39.0, 46.5, 40.0)), ("east", box(46.5, 39.0, 47.0, 40.0))],
+            "ceasefire-1994-area": [("all", box(45.0, 38.5, 48.0, 40.5))],
         }
     )
 

@@ -21,13 +21,13 @@ WRITER = textwrap.dedent(
     from shapely import box
     from app.events.auth import Actor, Role
     from app.events.service import EventService
-    from app.events.zones import ZoneIndex
+    from app.layerstore.zones import ZoneIndex
     target = sys.argv[1]
     if target.startswith("postgresql://"):
         from app.events.store.postgis import PostgisEventStore as Store
     else:
         from app.events.store.sqlite import SqliteEventStore as Store
-    service = EventService(Store(target), ZoneIndex({"z": [("a", box(46, 39, 47, 40))]}))
+    service = EventService(Store(target), ZoneIndex.from_polygons({"z": [("a", box(46, 39, 47, 40))]}))
     for n in range(20):
         service.create(Actor("writer", Role.EDITOR), {
             "id": f"kill-{n}", "date_start": "2020-10-04", "lon": 46.5, "lat": 39.5, "event_type": "Battles",

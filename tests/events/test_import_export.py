@@ -52,7 +52,7 @@ def test_ucdp_fields_are_mapped_and_the_row_kept(service):
     assert (event.fatalities_best, event.fatalities_low, event.fatalities_high) == (2, 2, 3)
     assert (event.date_start.isoformat(), event.date_precision, event.location_precision) == ("2020-10-04", 1, 1)
     assert event.actors == ["Government of Azerbaijan", "Republic of Artsakh"]
-    assert event.zones == ["inner:east", "outer:all"]
+    assert event.zones == ["ceasefire-1994-area:all", "seven-districts:east"]
     assert event.source_record["conflict_name"] == "Azerbaijan: Nagorno-Karabakh"
     assert event.sources[0].title == "Shelling of Stepanakert"
     assert service.get("ucdp-341005").event_type == "Violence against civilians"

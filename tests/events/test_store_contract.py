@@ -52,16 +52,16 @@ def test_create_then_get_round_trips_every_field(service, admin, event_data):
 
 def test_zones_are_computed_from_the_location(service, admin, event_data):
     created = service.create(admin, event_data(1, lon=46.25, lat=39.5))
-    assert created.zones == ["inner:west", "outer:all"]
+    assert created.zones == ["ceasefire-1994-area:all", "seven-districts:west"]
     moved = service.update(admin, "test-0001", {"lon": 46.75})
-    assert moved.zones == ["inner:east", "outer:all"]
+    assert moved.zones == ["ceasefire-1994-area:all", "seven-districts:east"]
     outside = service.update(admin, "test-0001", {"lon": 44.0})
     assert outside.zones == []
 
 
 def test_create_rejects_a_client_supplied_zone(service, admin, event_data):
     with pytest.raises(ValidationError, match="zones"):
-        service.create(admin, event_data(1, zones=["inner:west"]))
+        service.create(admin, event_data(1, zones=["seven-districts:west"]))
 
 
 def test_create_without_id_assigns_a_stable_one(service, admin, event_data):
@@ -130,9 +130,9 @@ def test_query_equality_filters_coerce_strings(grid):
 
 
 def test_query_zone_filter_matches_label_or_layer(grid):
-    # lon < 46.5 -> inner:west (n = 0..8 give 46.05..46.45); 46.5 itself touches both squares
-    west = grid.query(EventQuery(filters={"zones": "inner:west"}, limit=50)).matched
-    layer = grid.query(EventQuery(filters={"zones": "inner"}, limit=50)).matched
+    # lon < 46.5 -> seven-districts:west (n = 0..8 give 46.05..46.45); 46.5 itself touches both squares
+    west = grid.query(EventQuery(filters={"zones": "seven-districts:west"}, limit=50)).matched
+    layer = grid.query(EventQuery(filters={"zones": "seven-districts"}, limit=50)).matched
     assert west == 10
     assert layer == 12
     assert grid.query(EventQuery(filters={"zones": "inn"})).matched == 0
@@ -309,9 +309,9 @@ def test_iter_events_reads_everything_in_batches(grid):
 def test_refresh_zones_recomputes_after_the_layers_change(grid, admin):
     from shapely import box
 
-    from app.events.zones import ZoneIndex
+    from app.layerstore.zones import ZoneIndex
 
-    grid.zones = ZoneIndex({"control-2020": [("az", box(46.0, 39.0, 46.2, 40.0))]})
+    grid.zones = ZoneIndex.from_polygons({"control-2020": [("az", box(46.0, 39.0, 46.2, 40.0))]})
     assert grid.refresh_zones(admin) == 12
     assert grid.query(EventQuery(filters={"zones": "control-2020"})).matched == 4  # 46.05 .. 46.2 (edge included)
     assert grid.refresh_zones(admin) == 0

@@ -10,9 +10,9 @@ from pathlib import Path
 import pyogrio
 import pytest
 from fastapi.testclient import TestClient
+from testsupport import make_settings
 
 from app.main import create_app
-from app.settings import ServiceSettings
 
 #: id -> (start as the cited text gives it, the UTC instant an independent report gives, citations)
 PUBLISHED_TIMES = {
@@ -41,7 +41,7 @@ PUBLISHED_TIMES = {
 
 @pytest.fixture(scope="module")
 def truces(built_data_dir: Path) -> dict[str, dict]:
-    settings = ServiceSettings(data_dir=built_data_dir, basemap_url=None)
+    settings = make_settings(built_data_dir, seed=False)
     with TestClient(create_app(settings)) as client:
         response = client.get("/collections/truces/items", params={"limit": 100})
     assert response.status_code == 200
@@ -76,7 +76,7 @@ def test_only_the_moscow_truce_has_a_disputed_time_zone(truces):
 
 
 def test_datetime_filter_finds_the_truce_in_force(built_data_dir: Path):
-    settings = ServiceSettings(data_dir=built_data_dir, basemap_url=None)
+    settings = make_settings(built_data_dir, seed=False)
     with TestClient(create_app(settings)) as client:
         for instant, expected in [
             ("2020-10-20T12:00:00Z", {"truce-2020-10-18"}),

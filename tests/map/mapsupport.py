@@ -29,15 +29,14 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
-from testsupport import require
+from testsupport import make_settings, require
 
 from app.events.auth import create_key
 from app.events.model import parse_event_in
 from app.events.service import EventService, open_service
-from app.events.settings import EventStoreSettings
+from app.layerstore import LayerStore
 from app.main import create_app
-from app.settings import ServiceSettings
-from app.webmap.settings import MapSettings
+from app.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "map"
@@ -269,38 +268,34 @@ def copy_data_dir(built: Path, target: Path) -> Path:
     return target
 
 
-def store_settings(data_dir: Path) -> EventStoreSettings:
-    """The SQLite store in ``data_dir`` (named explicitly, so a CZMAP_DATABASE_URL in the shell changes nothing)."""
-    return EventStoreSettings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'events.sqlite'}")
+def store_settings(data_dir: Path, *, seed: bool = False, **sections: Any) -> Settings:
+    """Settings over ``data_dir`` with its SQLite store named explicitly (no CZMAP_* variable of the shell leaks in)."""
+    return make_settings(data_dir, database_url=f"sqlite:///{data_dir / 'events.sqlite'}", seed=seed, **sections)
+
+
+def open_store_service(data_dir: Path) -> EventService:
+    """The event service of ``data_dir``'s store, with zones from its built layers (close its store after use)."""
+    return open_service(store_settings(data_dir), LayerStore.open(data_dir).zones)
 
 
 @contextmanager
 def map_server(data_dir: Path, tiles_url: str | None, *, seed: bool = False) -> Iterator[LiveServer]:
     """``create_app`` over ``data_dir`` with its SQLite store (seeded with the curated events when ``seed``)."""
-    with pytest.MonkeyPatch.context() as env:  # the store settings are read when the lifespan starts
-        env.setenv("CZMAP_DATABASE_URL", store_settings(data_dir).database_url or "")
-        env.setenv("CZMAP_SEED_EVENTS", "true" if seed else "false")
-        app = create_app(ServiceSettings(data_dir=data_dir, basemap_url=None))
-        tiles = {"tile_url": f"{tiles_url}/tiles/{{z}}/{{x}}/{{y}}.png", "tile_attribution": "Test tiles"}
-        app.state.map_settings = MapSettings(**(tiles if tiles_url else {}))
-        with serve(app) as live:
-            env.undo()
-            yield live
+    tiles = {"url": f"{tiles_url}/tiles/{{z}}/{{x}}/{{y}}.png", "attribution": "Test tiles"} if tiles_url else {}
+    with serve(create_app(store_settings(data_dir, seed=seed, basemap=tiles))) as live:  # {}: the default tiles
+        yield live
 
 
 @contextmanager
-def map_client(data_dir: Path, map_settings: MapSettings | None = None, *, seed: bool = False) -> Iterator[Any]:
-    """A TestClient of ``create_app`` over ``data_dir`` (lifespan run), its SQLite store seeded when ``seed``."""
+def map_client(data_dir: Path, sections: dict[str, Any] | None = None, *, seed: bool = False) -> Iterator[Any]:
+    """A TestClient of ``create_app`` over ``data_dir`` (lifespan run), its SQLite store seeded when ``seed``.
+
+    ``sections`` are settings sections, e.g. ``{"service": {"public_url": ...}}``.
+    """
     from fastapi.testclient import TestClient
 
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("CZMAP_DATABASE_URL", store_settings(data_dir).database_url or "")
-        env.setenv("CZMAP_SEED_EVENTS", "true" if seed else "false")
-        app = create_app(ServiceSettings(data_dir=data_dir, basemap_url=None))
-        app.state.map_settings = map_settings or MapSettings()
-        with TestClient(app) as client:
-            env.undo()
-            yield client
+    with TestClient(create_app(store_settings(data_dir, seed=seed, **(sections or {})))) as client:
+        yield client
 
 
 def tile_png() -> bytes:
@@ -378,7 +373,7 @@ def seeded_server(
 def bulk_store(map_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite store holding 100,000 events written through the domain (built once, copied per server)."""
     data_dir = copy_data_dir(map_data_dir, tmp_path_factory.mktemp("bulk-template"))
-    service = open_service(store_settings(data_dir))
+    service = open_store_service(data_dir)
     try:
         write_events(service, bulk_events(BULK_COUNT))
     finally:

@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mapsupport import PAYLOADS, copy_data_dir, store_settings, write_events
+from mapsupport import PAYLOADS, copy_data_dir, open_store_service, store_settings, write_events
 from PIL import Image
 from typer.testing import CliRunner
 
-from app.events.service import open_service
 from app.webmap.builder import PageOptions, build_map, render_page
 from app.webmap.cli import render_cli
-from app.webmap.settings import MapSettings
 from app.webmap.view import parse_view
 from geodata.build import read_manifest
 
@@ -27,12 +25,13 @@ def test_render_command_draws_the_events_of_the_store(
     map_data_dir: Path, events_fixture: list[dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data_dir = copy_data_dir(map_data_dir, tmp_path / "data")
-    service = open_service(store_settings(data_dir))
+    service = open_store_service(data_dir)
     try:
         write_events(service, events_fixture)
     finally:
         service.store.close()
-    monkeypatch.delenv("CZMAP_DATABASE_URL", raising=False)  # the default store: <data dir>/events.sqlite
+    for name in ("CZMAP_DATABASE_URL", "CZMAP_EVENTS__DATABASE_URL"):  # the default store: <data dir>/events.sqlite
+        monkeypatch.delenv(name, raising=False)
     out = tmp_path / "view.png"
     view = ["--datetime", "2020-10-01/2020-10-07", "--lat", "39.6", "--lon", "46.9", "--zoom", "8"]
     result = CliRunner().invoke(render_cli, render_args(data_dir, out, *view, "--width", "500", "--height", "400"))
@@ -45,8 +44,8 @@ def test_render_command_on_a_fresh_folder_draws_the_seed(
     map_data_dir: Path, seed_records: list[dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data_dir = copy_data_dir(map_data_dir, tmp_path / "data")
-    monkeypatch.delenv("CZMAP_DATABASE_URL", raising=False)
-    monkeypatch.delenv("CZMAP_SEED_EVENTS", raising=False)
+    for name in ("CZMAP_DATABASE_URL", "CZMAP_EVENTS__DATABASE_URL", "CZMAP_SEED_EVENTS", "CZMAP_EVENTS__SEED"):
+        monkeypatch.delenv(name, raising=False)
     out = tmp_path / "seed.png"
     result = CliRunner().invoke(render_cli, render_args(data_dir, out, "--zoom", "6"))
     assert result.exit_code == 0, result.output
@@ -82,7 +81,7 @@ def test_render_command_rejects_a_bad_view(map_data_dir: Path, tmp_path: Path) -
 def page_for(map_data_dir: Path, **params: Any) -> str:
     manifest = read_manifest(map_data_dir)
     view = parse_view(params, manifest["layers"])
-    return render_page(build_map(view, manifest, MapSettings(), PageOptions(embed=True)), "n0nce")
+    return render_page(build_map(view, manifest, store_settings(map_data_dir), PageOptions(embed=True)), "n0nce")
 
 
 def test_every_manifest_layer_is_loaded_by_url_with_its_style(map_data_dir: Path) -> None:

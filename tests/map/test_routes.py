@@ -16,11 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 from mapsupport import PAYLOADS, LiveServer, copy_data_dir, map_client, write_events
 from PIL import Image
+from testsupport import make_settings
 
 from app.main import create_app
-from app.settings import ServiceSettings
 from app.webmap.render import FOOTER_PX, render_png
-from app.webmap.settings import MapSettings
 from app.webmap.view import parse_view
 
 
@@ -46,7 +45,7 @@ def parse(html: str) -> Tags:
 @pytest.fixture(scope="module")
 def client(map_data_dir: Path, events_fixture: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Any:
     data_dir = copy_data_dir(map_data_dir, tmp_path_factory.mktemp("routes-data"))
-    with map_client(data_dir, MapSettings(public_url="https://maps.example.org")) as test_client:
+    with map_client(data_dir, {"service": {"public_url": "https://maps.example.org"}}) as test_client:
         write_events(test_client.app.state.events, events_fixture)
         yield test_client
 
@@ -79,7 +78,9 @@ def test_assets_are_local_never_a_cdn(client: TestClient) -> None:
 
 
 def test_page_size_does_not_grow_with_events(big_server: LiveServer, map_data_dir: Path, tmp_path: Path) -> None:
-    with map_client(copy_data_dir(map_data_dir, tmp_path), big_server.app.state.map_settings) as empty:
+    settings = big_server.app.state.settings
+    sections = {"basemap": settings.basemap.model_dump(), "map": settings.map.model_dump()}
+    with map_client(copy_data_dir(map_data_dir, tmp_path), sections) as empty:
         assert empty.app.state.events.store.count() == 0
         small = empty.get("/map").text
     large = httpx.get(f"{big_server.url}/map").text
@@ -224,7 +225,7 @@ def test_embed_code_image_uses_the_png_alt_text(client: TestClient) -> None:
 
 
 def test_missing_manifest_is_503_json(tmp_path: Path) -> None:
-    with TestClient(create_app(ServiceSettings(data_dir=tmp_path, basemap_url=None), providers=[])) as bare:
+    with TestClient(create_app(make_settings(tmp_path), providers=[])) as bare:
         response = bare.get("/map")
     assert response.status_code == 503
     assert "manifest" in response.json()["description"]
@@ -249,8 +250,9 @@ def test_png_from_the_store_has_legend_and_credits(client: TestClient) -> None:
     assert response.content[:8] == PNG_SIGNATURE
     # the same view rendered from the app's own MapData (its event store) tells where legend and credits went
     app = client.app
-    view = parse_view(params, app.state.manifest["layers"])
-    static = render_png(view, app.state.manifest, app.state.map_data, width=800, height=600)
+    manifest = app.state.layers.manifest.model_dump(mode="json")
+    view = parse_view(params, manifest["layers"])
+    static = render_png(view, manifest, app.state.map_data, width=800, height=600)
     assert static.png == response.content
     image = Image.open(io.BytesIO(static.png))
     assert static.legend_box and static.credits_box
@@ -268,8 +270,9 @@ def test_png_from_the_store_has_legend_and_credits(client: TestClient) -> None:
 
 def test_png_without_layers_or_events_has_no_legend(client: TestClient) -> None:
     app = client.app
-    view = parse_view({"layers": "none", "datetime": "2020-09-28"}, app.state.manifest["layers"])
-    static = render_png(view, app.state.manifest, app.state.map_data, width=400, height=300)
+    manifest = app.state.layers.manifest.model_dump(mode="json")
+    view = parse_view({"layers": "none", "datetime": "2020-09-28"}, manifest["layers"])
+    static = render_png(view, manifest, app.state.map_data, width=400, height=300)
     assert static.legend_box is None and static.event_count == 0
 
 

@@ -1,4 +1,11 @@
-"""The zone layers, loaded once from a built data folder: polygons with STRtrees, grids and metric copies.
+"""The one point-in-zone index of the service: zone polygons with STRtrees, grids and metric copies.
+
+Built once from the layer store (:class:`app.layerstore.store.LayerStore`) and shared through ``app.state``:
+the collections, event writes, the analysis, the map, the alt text and the summaries all ask it.
+
+**The boundary rule**: a point on a zone's boundary is *in* the zone (``covers``, not ``within``): a point on
+the line between two districts is in both. Dated zones (``valid_from``/``valid_to``) count only on the days
+they are valid (:mod:`app.layerstore.validity`), so a place has one control state per day.
 
 Polygon layers of the manifest are *zone layers*. The ``iran-border`` and ``line-of-contact-1994`` lines
 give distances, and ``places`` the nearest place. Geometries are kept in EPSG:4326 (for lookups), EPSG:6933
@@ -9,19 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pyogrio
 import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from app.analysis.errors import UnknownLayer
-from app.analysis.grid import BoundaryDistance, NearestSegments, ZoneGrid, segments_of
-from geodata.build import LAYERS_FOLDER, read_manifest
+from app.layerstore.grid import BoundaryDistance, NearestSegments, ZoneGrid, segments_of
+from app.layerstore.validity import Validity
 from geodata.crs import EQUAL_AREA_CRS, METRIC_CRS
 
 IRAN_BORDER = "iran-border"
@@ -108,6 +114,7 @@ class ZoneLayer:
     geoms: np.ndarray  # EPSG:4326
     geoms_ea: np.ndarray  # EPSG:6933
     geoms_metric: np.ndarray  # EPSG:32638
+    validity: Validity | None = None
     tree: shapely.STRtree = field(init=False)
     area_km2: np.ndarray = field(init=False)
     boundaries_metric: np.ndarray = field(init=False)
@@ -148,7 +155,28 @@ class ZoneLayer:
             for i, n, f, t in zip(frame["id"], names, valid_from, valid_to, strict=True)
         ]
         geoms = np.asarray(frame.geometry.values, dtype=object)
-        return cls(layer_id, title, zones, geoms, to_equal_area(geoms), to_metric(geoms))
+        return cls(layer_id, title, zones, geoms, to_equal_area(geoms), to_metric(geoms), Validity.of(frame))
+
+    def valid_on(self, day: date | None) -> np.ndarray:
+        """Mask of the zones valid on ``day`` (all zones when ``day`` is None or the layer is undated)."""
+        if day is None or self.validity is None:
+            return np.ones(len(self.zones), dtype=bool)
+        return self.validity.on(day)
+
+    def contains(self, lon: np.ndarray, lat: np.ndarray, day: date | None = None) -> np.ndarray:
+        """``(zones, points)`` matrix: whether each zone covers each point (boundary included) on ``day``."""
+        valid = self.valid_on(day)
+        inside = np.zeros((len(self.zones), lon.size), dtype=bool)
+        for z in np.flatnonzero(valid) if lon.size else ():
+            inside[z] = self.grids[z].contains(lon, lat)
+        return inside
+
+    def zones_at(self, lon: float, lat: float, day: date | None = None) -> list[int]:
+        """Rows of the zones covering one point on ``day`` (bounding boxes first, then the exact test)."""
+        candidates = self.tree.query(shapely.Point(lon, lat))
+        hits = candidates[shapely.intersects_xy(self.geoms[candidates], lon, lat)]
+        valid = self.valid_on(day)
+        return sorted(int(z) for z in hits if valid[z])
 
 
 @dataclass(eq=False)
@@ -176,6 +204,15 @@ class ZoneIndex:
     places: gpd.GeoDataFrame | None = None  # EPSG:4326, columns id, name, country
     versions: dict[str, str] = field(default_factory=dict)
     _nearest: dict[str, NearestSegments] = field(default_factory=dict, init=False)
+
+    @classmethod
+    def from_polygons(cls, layers: Mapping[str, Iterable[tuple[str, BaseGeometry]]]) -> ZoneIndex:
+        """An index over plain ``{layer_id: [(zone_id, polygon), ...]}`` in lon/lat (no lines, no places)."""
+        frames = {
+            lid: gpd.GeoDataFrame({"id": [z for z, _ in items]}, geometry=[g for _, g in items], crs="EPSG:4326")
+            for lid, items in ((lid, list(items)) for lid, items in layers.items())
+        }
+        return cls({lid: ZoneLayer.from_frame(lid, lid, frame) for lid, frame in frames.items()})
 
     @property
     def layer_ids(self) -> list[str]:
@@ -223,6 +260,18 @@ class ZoneIndex:
         m = NEAREST_GRID_MARGIN_M
         return float(w - m), float(s - m), float(e + m), float(n + m)
 
+    def labels_at(self, lon: float, lat: float, day: date | None = None, layer_ids: Iterable[str] = ()) -> list[str]:
+        """Sorted ``'<layer>:<zone>'`` labels of every zone covering one point on ``day``.
+
+        Layers named in ``layer_ids`` that are not loaded are skipped (all zone layers when empty).
+        """
+        ids = [i for i in layer_ids if i in self.layers] if layer_ids else self.layer_ids
+        return sorted(f"{i}:{self.layers[i].zones[z].id}" for i in ids for z in self.layers[i].zones_at(lon, lat, day))
+
+    def counts(self, layer_id: str, lon: np.ndarray, lat: np.ndarray, day: date | None = None) -> np.ndarray:
+        """Number of the points in each zone of ``layer_id`` (valid on ``day``)."""
+        return self.layer(layer_id).contains(lon, lat, day).sum(axis=1)
+
     def warm(self) -> ZoneIndex:
         """Build every lazy grid now (so the first request does not pay for it); returns self."""
         for layer in self.layers.values():
@@ -230,46 +279,6 @@ class ZoneIndex:
         for kind in (IRAN_BORDER, LINE_OF_CONTACT, PLACES):
             self.nearest(kind)
         return self
-
-
-def load_zone_index(data_dir: Path, warm: bool = True) -> ZoneIndex:
-    """Load the zone layers of the last build in ``data_dir`` (call once, in the app's lifespan).
-
-    Parameters
-    ----------
-    data_dir
-        The folder holding ``layers/manifest.json`` and the GeoPackages.
-    warm
-        Build the point grids now rather than on first use.
-
-    """
-    manifest = read_manifest(data_dir)["layers"]
-    folder = data_dir / LAYERS_FOLDER
-    layers: dict[str, ZoneLayer] = {}
-    for layer_id, meta in manifest.items():
-        if meta.get("geometry_type") in ("Polygon", "MultiPolygon"):
-            layers[layer_id] = ZoneLayer.from_frame(layer_id, meta.get("title", layer_id), _read(folder, meta))
-    index = ZoneIndex(
-        layers,
-        iran_border=_metric_line(folder, manifest.get(IRAN_BORDER)),
-        line_of_contact=_metric_line(folder, manifest.get(LINE_OF_CONTACT)),
-        places=_read(folder, manifest[PLACES]) if PLACES in manifest else None,
-        versions={lid: str(meta.get("version", "")) for lid, meta in manifest.items()},
-    )
-    return index.warm() if warm else index
-
-
-def _read(folder: Path, meta: Mapping[str, Any]) -> gpd.GeoDataFrame:
-    frame = pyogrio.read_dataframe(folder / meta["files"]["gpkg"], layer=meta["id"])
-    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-        frame = frame.to_crs("EPSG:4326")
-    return frame
-
-
-def _metric_line(folder: Path, meta: Mapping[str, Any] | None) -> BaseGeometry | None:
-    if meta is None:
-        return None
-    return to_metric(shapely.union_all(_read(folder, meta).geometry.values))
 
 
 def _text(value: Any) -> str | None:
