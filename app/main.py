@@ -20,11 +20,11 @@ from fastapi.staticfiles import StaticFiles
 from app.analysis.settings import AnalysisSettings
 from app.analysis.zones import load_zone_index
 from app.collections.base import Collection
-from app.collections.event_adapters import StoreEventCounter, StoreEventSource
 from app.collections.events import EventsCollection, event_collections
 from app.collections.layers import load_layer_collections
 from app.collections.registry import CollectionRegistry
-from app.ogc.errorhandlers import install_error_handlers
+from app.events.adapters import StoreEventCounter, StoreEventSource
+from app.http.errors import install_error_handlers
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
 from app.routers import analysis, collections, events, items, landing
@@ -43,8 +43,10 @@ def built_layers(settings: ServiceSettings) -> Iterator[Sequence[Collection]]:
     yield load_layer_collections(settings.data_dir)
 
 
-#: Routers included by :func:`create_app`, in order.
-#: (``events`` comes before ``items``: it serves single events itself, with their revision as ETag.)
+#: Routers included by :func:`create_app`, in order. Order is precedence: Starlette answers with the first route
+#: whose path matches, so ``events`` must come before ``items``: ``GET /collections/events/items/{featureId}`` is
+#: then served by :func:`app.routers.events.get_event` (revision ETags, history link), never by the generic
+#: :func:`app.routers.items.get_feature` (tests/api/test_events_read.py checks it).
 ROUTERS: list[APIRouter] = [
     landing.router,
     collections.router,
@@ -85,9 +87,7 @@ def create_app(
         default_response_class=JSONResponse,
     )
     app.state.settings = settings
-    install_error_handlers(app)
-    map_pages.install_error_handlers(app)
-    analysis.add_error_handlers(app)
+    install_error_handlers(app)  # every domain's errors, one body shape
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -63,8 +63,8 @@ def event_source(data_dir: Path, events_file: Path | None) -> Iterator[EventSour
     if events_file is not None:
         yield GeoJSONEvents.from_file(events_file)
         return
-    from app.collections.event_adapters import StoreEventSource
     from app.collections.events import event_collections
+    from app.events.adapters import StoreEventSource
 
     with event_collections(ServiceSettings.model_validate({"data_dir": data_dir})) as collections:
         yield StoreEventSource(collections[0].service)

@@ -21,7 +21,8 @@ from app.analysis import load_zone_index
 from app.analysis.settings import AnalysisSettings
 from app.analysis.summary import EventCounter, InMemoryEventCounter
 from app.analysis.zones import ZoneIndex
-from app.routers.analysis import add_error_handlers, router
+from app.http.errors import install_error_handlers
+from app.routers.analysis import router
 
 EVENTS = Path(__file__).parent / "fixtures" / "events.geojson"
 
@@ -38,7 +39,7 @@ def make_app(settings: AnalysisSettings, counter: EventCounter | None, index: Zo
 
     app = FastAPI(lifespan=lifespan)
     app.include_router(router)
-    add_error_handlers(app)
+    install_error_handlers(app)  # the one error path of create_app
     return app
 
 
@@ -184,7 +185,7 @@ def test_summary_without_event_store_says_so(small_client: TestClient) -> None:
             "atlantis",
         ),
         ("post", "/analysis/overlap", {"content": b"{not json"}, 400, "not valid JSON"),
-        ("post", "/analysis/overlap?colour=red", {"json": {}}, 400, "'colour'"),
+        ("post", "/analysis/overlap?colour=red", {"json": {}}, 400, "unknown query parameter(s): colour"),
         ("get", "/analysis/zones/seven-districts/summary?start=2020-11-10&end=2020-09-27", {}, 400, "is after end"),
         ("post", "/analysis/overlap", {"json": {"type": "Point", "coordinates": [46.5, 39.5]}}, 422, "classify"),
         (
@@ -220,7 +221,10 @@ def test_invalid_geometry_is_422_with_reason_or_repaired(client: TestClient) -> 
 
 def test_bad_format_value_is_rejected(client: TestClient) -> None:
     response = client.post("/analysis/classify?format=xlsx", json={"type": "Point", "coordinates": [46.5, 39.5]})
-    assert response.status_code == 422
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "InvalidParameterValue" and body["parameter"] == "format"
+    assert body["problems"][0]["field"] == "format"
 
 
 def test_oversized_body_is_413(small_client: TestClient) -> None:
@@ -228,6 +232,14 @@ def test_oversized_body_is_413(small_client: TestClient) -> None:
         "/analysis/classify", content=b"lat,lon\n" + b"39.5,46.5\n" * 300, headers={"content-type": "text/csv"}
     )
     assert response.status_code == 413 and "bytes" in response.json()["description"]
+    assert response.json()["code"] == "PayloadTooLarge" and "2,000 bytes" in response.json()["description"]
+
+
+def test_oversized_chunked_body_is_413_while_read(small_client: TestClient) -> None:
+    chunks = (b"lat,lon\n" + b"39.5,46.5\n" * 50 for _ in range(10))  # no Content-Length: counted as it comes
+    response = small_client.post("/analysis/classify", content=chunks, headers={"content-type": "text/csv"})
+    assert "content-length" not in {k.lower() for k in response.request.headers}
+    assert response.status_code == 413 and response.json()["parameter"] == "body"
 
 
 def test_too_many_rows_and_features_are_413(small_client: TestClient) -> None:

@@ -182,7 +182,7 @@ def test_keyset_paging_reads_on_from_the_last_event(paged):
 
 
 def test_matching_features_walks_every_event_once(paged, monkeypatch):
-    from app.collections import event_adapters
+    from app.events import adapters as event_adapters
 
     service, rows = paged
     monkeypatch.setattr(event_adapters, "PAGE_SIZE", 7)
