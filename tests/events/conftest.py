@@ -17,7 +17,7 @@ from testsupport import create_database, drop_database, postgis_problem, require
 
 from app.events.auth import Actor, Role
 from app.events.service import EventService
-from app.events.store.base import EventStore
+from app.events.store.interface import EventStore
 from app.events.store.sqlite import SqliteEventStore
 from app.events.zones import ZoneIndex
 
