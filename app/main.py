@@ -24,7 +24,7 @@ from app.collections.events import EventsCollection, event_collections
 from app.collections.layers import load_layer_collections
 from app.collections.registry import CollectionRegistry
 from app.events.adapters import StoreEventCounter, StoreEventSource
-from app.http.errors import install_error_handlers
+from app.http.errors import document_errors, install_error_handlers
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
 from app.routers import analysis, collections, events, items, landing
@@ -131,12 +131,12 @@ def _settings_from_environment() -> ServiceSettings:
 
 
 def _openapi_30(app: FastAPI) -> None:
-    """Make ``app.openapi()`` return the OpenAPI 3.0 form of the generated document (cached)."""
+    """Make ``app.openapi()`` return the OpenAPI 3.0 form of the generated document, error bodies documented."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = to_openapi_30(generate())
+            app.openapi_schema = to_openapi_30(document_errors(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

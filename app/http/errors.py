@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -39,6 +40,8 @@ STATUS_TABLE: dict[type[Exception], tuple[int, str]] = {k: v for table in DOMAIN
 STATUS_HEADERS: dict[int, dict[str, str]] = {401: {"WWW-Authenticate": 'Bearer realm="czmap"'}}
 #: OGC exception codes of the statuses the framework raises itself (unknown path, method, media type).
 HTTP_CODES: dict[int, str] = {404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable"}
+#: How FastAPI's generated document refers to its validation error body (which this service never sends).
+_FASTAPI_422 = "#/components/schemas/HTTPValidationError"
 
 
 class Problem(BaseModel):
@@ -57,6 +60,39 @@ class ErrorBody(BaseModel):
     description: str
     parameter: str | None = None
     problems: list[Problem] | None = None
+
+
+def document_errors(document: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI ``document`` with every operation's error responses in the one shape (JSON :class:`ErrorBody`).
+
+    Each operation gets ``4XX`` and ``5XX`` responses, and every 4xx/5xx response it declares gets the body, as
+    ``application/json`` whatever the media type of its success (FastAPI would give a response model that one).
+    FastAPI's own ``422 Validation Error`` entries go: an invalid parameter is answered 400 (:func:`_validation_error`).
+
+    Examples
+    --------
+    >>> doc = document_errors({"paths": {"/x": {"get": {"responses": {"200": {}, "404": {"description": "No x."}}}}}})
+    >>> sorted(doc["paths"]["/x"]["get"]["responses"]), sorted(doc["components"]["schemas"])
+    (['200', '404', '4XX', '5XX'], ['ErrorBody', 'Problem'])
+
+    """
+    _, schemas = models_json_schema([(ErrorBody, "serialization")], ref_template="#/components/schemas/{model}")
+    document.setdefault("components", {}).setdefault("schemas", {}).update(schemas.get("$defs", {}))
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if _FASTAPI_422 in str(responses.get("422", {})):
+                del responses["422"]
+            responses.setdefault("4XX", {"description": "The request cannot be served as sent (README: Errors)."})
+            responses.setdefault("5XX", {"description": "The service failed, or a store is unavailable."})
+            for status, response in responses.items():
+                if str(status)[0] in "45":
+                    response["content"] = content
+    if _FASTAPI_422 not in str(document.get("paths")):
+        for name in ("HTTPValidationError", "ValidationError"):
+            document["components"]["schemas"].pop(name, None)
+    return document
 
 
 def status_of(error: Exception) -> tuple[int, str]:

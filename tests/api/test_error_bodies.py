@@ -118,3 +118,19 @@ def test_unexpected_error_is_a_generic_500_with_the_traceback_logged(
     assert body.code == "ServerError" and "AttributeError" not in response.text and "NoneType" not in response.text
     logged = [r for r in caplog.records if r.exc_info]
     assert logged and logged[0].exc_info is not None and logged[0].exc_info[0] is AttributeError
+
+
+def test_the_api_document_gives_every_operation_the_error_body(client: TestClient) -> None:
+    doc = client.get("/api").json()
+    operations = [(path, method, op) for path, ops in doc["paths"].items() for method, op in ops.items()]
+    assert len(operations) >= 15
+    for path, method, op in operations:
+        errors = {status: r for status, r in op["responses"].items() if status[0] in "45"}
+        assert {"4XX", "5XX"} <= set(errors), (method, path)
+        for response in errors.values():
+            schema = response["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path)
+    documented = doc["components"]["schemas"]["ErrorBody"]
+    assert set(documented["properties"]) == set(ErrorBody.model_fields)
+    assert documented["additionalProperties"] is False
+    assert "HTTPValidationError" not in str(doc)  # FastAPI's 422 body: invalid parameters are answered 400
