@@ -3,6 +3,7 @@ create_app, each body validated against the one model (``ogc_models.ErrorBody``,
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from ogc_models import ErrorBody
 
+from app import errors as service_errors
+from app.analysis import errors as analysis_errors
+from app.events import errors as event_errors
 from app.events.auth import create_key
+from app.http.errors import STATUS_TABLE
 from app.main import create_app
 from app.settings import ServiceSettings
+from app.webmap import errors as map_errors
 
 ITEMS = "/collections/events/items"
 XML = {"content": b"<a/>", "headers": {"content-type": "application/xml"}}
@@ -134,3 +140,16 @@ def test_the_api_document_gives_every_operation_the_error_body(client: TestClien
     assert set(documented["properties"]) == set(ErrorBody.model_fields)
     assert documented["additionalProperties"] is False
     assert "HTTPValidationError" not in str(doc)  # FastAPI's 422 body: invalid parameters are answered 400
+
+
+@pytest.mark.parametrize(
+    "module", [service_errors, event_errors, analysis_errors, map_errors], ids=lambda m: m.__name__
+)
+def test_every_domain_error_has_a_status(module) -> None:
+    """Every exception class a domain defines is mapped by its own table (through itself or a base of the domain)."""
+    defined = [c for _, c in inspect.getmembers(module, inspect.isclass) if issubclass(c, Exception)]
+    defined = [c for c in defined if c.__module__ == module.__name__]
+    assert defined
+    for cls in defined:
+        mapped = next(k for k in cls.__mro__ if k in STATUS_TABLE or k is Exception)
+        assert mapped in module.ERROR_STATUS, cls
