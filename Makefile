@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export CZMAP_DATA_DIR ?= data
 
-.PHONY: run test lint build vendor clean
+.PHONY: run test test-fast lint build vendor clean
 
 $(BIN)/czmap: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ test: $(BIN)/czmap vendor
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+test-fast: $(BIN)/czmap
+	$(BIN)/python -m pytest -m "not layers and not postgis and not browser" $(PYTEST_ARGS)
 
 lint: $(BIN)/czmap
 	$(BIN)/ruff check .

@@ -1,10 +1,13 @@
 """Domain errors of the service.
 
-They describe what went wrong in the terms of the data (an unknown collection, a filter that does not parse),
-never in terms of HTTP: the table in :mod:`app.ogc.errorhandlers` maps each class to a status code at the edge.
+They describe what went wrong in the terms of the data (an unknown collection, a filter that does not parse).
+:data:`ERROR_STATUS` gives each class its HTTP status and OGC exception code; :mod:`app.http.errors` reads it
+(and the tables of the other domains) at the edge. Nothing here imports FastAPI or Starlette.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class CzmapError(Exception):
@@ -42,12 +45,13 @@ class InvalidQuery(CzmapError):
 
 
 class UnknownParameter(InvalidQuery):
-    """A query parameter that the operation does not define."""
+    """A query parameter that the operation does not define (names are cut to 60 characters when echoed)."""
 
     def __init__(self, names: list[str], allowed: list[str]) -> None:
+        shown = sorted(name[:60] for name in names)
         super().__init__(
-            f"unknown query parameter(s): {', '.join(sorted(names))}; allowed: {', '.join(sorted(allowed))}",
-            parameter=sorted(names)[0],
+            f"unknown query parameter(s): {', '.join(shown)}; allowed: {', '.join(sorted(allowed)) or 'none'}",
+            parameter=shown[0],
         )
 
 
@@ -77,3 +81,32 @@ class FormatNotAvailable(InvalidQuery):
 
 class StoreUnavailable(CzmapError):
     """The built layers (or another store) cannot be opened."""
+
+
+class MalformedBody(CzmapError):
+    """A request body that does not parse at all (not JSON, empty)."""
+
+    parameter = "body"
+
+
+class BodyTooLarge(CzmapError):
+    """A request body larger than the configured limit (``size`` is None when it was cut off while read)."""
+
+    parameter = "body"
+
+    def __init__(self, size: int | None, limit: int) -> None:
+        got = f"{size:,} bytes" if size is not None else "more"
+        super().__init__(f"the request body is too large: {got}; at most {limit:,} bytes are accepted")
+        self.size = size
+        self.limit = limit
+
+
+#: Error class -> (HTTP status, OGC exception code); the nearest class in an error's MRO wins.
+ERROR_STATUS: Mapping[type[Exception], tuple[int, str]] = {
+    NotFound: (404, "NotFound"),
+    InvalidQuery: (400, "InvalidParameterValue"),
+    MalformedBody: (400, "InvalidBody"),
+    BodyTooLarge: (413, "PayloadTooLarge"),
+    StoreUnavailable: (503, "ServiceUnavailable"),
+    CzmapError: (500, "ServerError"),
+}

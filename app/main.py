@@ -23,13 +23,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app.collections.base import Collection
-from app.collections.event_adapters import StoreEventCounter, StoreEventSource
 from app.collections.events import EventsCollection, event_collections
 from app.collections.layers import layer_collections
 from app.collections.registry import CollectionRegistry
 from app.errors import StoreUnavailable
+from app.events.adapters import StoreEventCounter, StoreEventSource
+from app.http.errors import document_errors, install_error_handlers
 from app.layerstore import LayerStore
-from app.ogc.errorhandlers import install_error_handlers
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
 from app.routers import analysis, collections, events, items, landing
@@ -51,8 +51,10 @@ def built_layers(startup: Startup) -> Iterator[Sequence[Collection]]:
     yield layer_collections(startup.layers)
 
 
-#: Routers included by :func:`create_app`, in order.
-#: (``events`` comes before ``items``: it serves single events itself, with their revision as ETag.)
+#: Routers included by :func:`create_app`, in order. Order is precedence: Starlette answers with the first route
+#: whose path matches, so ``events`` must come before ``items``: ``GET /collections/events/items/{featureId}`` is
+#: then served by :func:`app.routers.events.get_event` (revision ETags, history link), never by the generic
+#: :func:`app.routers.items.get_feature` (tests/api/test_events_read.py checks it).
 ROUTERS: list[APIRouter] = [
     landing.router,
     collections.router,
@@ -93,9 +95,7 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
         default_response_class=JSONResponse,
     )
     app.state.settings = settings
-    install_error_handlers(app)
-    map_pages.install_error_handlers(app)
-    analysis.add_error_handlers(app)
+    install_error_handlers(app)  # every domain's errors, one body shape
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -129,12 +129,12 @@ def _attach_events(app: FastAPI, startup: Startup, registry: CollectionRegistry)
 
 
 def _openapi_30(app: FastAPI) -> None:
-    """Make ``app.openapi()`` return the OpenAPI 3.0 form of the generated document (cached)."""
+    """Make ``app.openapi()`` return the OpenAPI 3.0 form of the generated document, error bodies documented."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = to_openapi_30(generate())
+            app.openapi_schema = to_openapi_30(document_errors(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

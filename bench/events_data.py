@@ -36,7 +36,10 @@ import pyogrio
 import shapely
 
 from app.events.model import Event
-from app.events.store.base import COLUMNS, EventStore, _SqlTx, json_text
+from app.events.store.base import COLUMNS
+from app.events.store.dialect import json_text
+from app.events.store.interface import EventStore
+from app.events.store.sql import _SqlTx
 from app.events.zones import ZONE_LAYERS
 
 Progress = Callable[[int], None]

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testsupport import create_database, drop_database, make_settings, postgis_problem, require
+from testsupport import (
+    create_database,
+    drop_database,
+    event_as_feature,
+    make_event,
+    make_settings,
+    postgis_problem,
+    require,
+)
 
 from geodata.build import build_all
 from geodata.fetch import fetch_sources
@@ -20,6 +28,27 @@ from geodata.layerdefs import load_registry
 from geodata.sources import load_catalogue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+#: Markers put on each test by the components it needs (see pytest_collection_modifyitems): the fast subset
+#: ``pytest -m "not layers and not postgis and not browser"`` needs none of them.
+COMPONENT_FIXTURES = {
+    "layers": {"built_data_dir", "source_paths", "geodata_mirror", "map_data_dir"},
+    "postgis": {"pg_databases", "module_postgis_url", "pg_session_url"},
+    "browser": {"browser"},
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with the components its fixtures need: ``layers``, ``postgis``, ``browser``."""
+    for item in items:
+        needed = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgis" in callspec.params.values():
+            needed.add("module_postgis_url")
+        for marker, fixtures in COMPONENT_FIXTURES.items():
+            if needed & fixtures:
+                item.add_marker(getattr(pytest.mark, marker))
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -57,16 +86,36 @@ def built_data_dir(source_paths: dict[str, Path], tmp_path_factory: pytest.TempP
 # -- events API: a store per backend behind create_app (SQLite file per test, PostGIS database per module) -------
 
 
-@pytest.fixture(scope="module")
-def module_postgis_url() -> Iterator[str]:
-    """A fresh PostGIS database ``czmap_test_<random>`` for one test module, dropped at its end."""
+class PgDatabases:
+    """Creates throw-away databases ``czmap_test_<random>`` and drops them all at the end of the session."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        url = create_database()
+        self.created.append(url)
+        return url
+
+    def drop_all(self) -> None:
+        for url in self.created:
+            drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[PgDatabases]:
+    """The one source of PostGIS databases in the tests: skips where PostGIS is missing, fails in CI."""
     problem = postgis_problem()
     require(problem is None, problem or "")
-    url = create_database()
-    try:
-        yield url
-    finally:
-        drop_database(url)
+    databases = PgDatabases()
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="module")
+def module_postgis_url(pg_databases: PgDatabases) -> str:
+    """A fresh PostGIS database for one test module."""
+    return pg_databases.create()
 
 
 @pytest.fixture(params=["sqlite", "postgis"])
@@ -119,22 +168,10 @@ def seed_records() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def event_feature() -> Callable[..., dict[str, Any]]:
-    """A factory of valid event Features for write bodies: ``event_feature(n, lon=..., lat=..., **properties)``."""
+    """Valid event Features for write bodies (from the one factory): ``event_feature(n, lon=..., lat=..., **props)``."""
 
     def make(n: int = 1, lon: float = 46.75, lat: float = 39.82, **changes: Any) -> dict[str, Any]:
-        properties: dict[str, Any] = {
-            "date_start": "2020-10-04",
-            "date_end": "2020-10-05",
-            "place_name": "Stepanakert",
-            "event_type": "Explosions/Remote violence",
-            "sub_event_type": "Shelling/artillery/missile attack",
-            "actors": ["Military Forces of Azerbaijan (2003-)"],
-            "claimed_by": "Local authorities",
-            "sources": [{"publisher": "Example Outlet", "title": "Shelling reported", "published": "2020-10-04"}],
-            "notes": f"test event {n}",
-        }
-        properties.update(changes)
-        geometry = {"type": "Point", "coordinates": [lon, lat]}
-        return {"type": "Feature", "id": f"api-test-{n:04d}", "geometry": geometry, "properties": properties}
+        record = make_event(n, id=f"api-test-{n:04d}", lon=lon, lat=lat, date_end="2020-10-05", notes=f"test event {n}")
+        return event_as_feature(record | changes)
 
     return make

@@ -74,3 +74,40 @@ def make_settings(data_dir: Any, *, database_url: str | None = None, seed: bool 
 def with_events(settings: Any, **changes: Any) -> Any:
     """``settings`` with fields of its events section changed (``seed=False``, ``count_cap=30`` ...)."""
     return settings.model_copy(update={"events": settings.events.model_copy(update=changes)})
+
+
+def make_event(n: int = 1, **changes: Any) -> dict[str, Any]:
+    """The one event factory of the tests: a valid event record (``changes`` override fields).
+
+    :func:`event_as_feature` turns it into the GeoJSON Feature that API writes send.
+    """
+    data: dict[str, Any] = {
+        "id": f"test-{n:04d}",
+        "date_start": "2020-10-04",
+        "date_end": "2020-10-04",
+        "date_precision": 1,
+        "lon": 46.75,
+        "lat": 39.82,
+        "location_precision": 1,
+        "place_name": "Stepanakert",
+        "geonameid": 146970,
+        "event_type": "Explosions/Remote violence",
+        "sub_event_type": "Shelling/artillery/missile attack",
+        "actors": ["Military Forces of Azerbaijan (2003-)"],
+        "claimed_by": "Local authorities",
+        "verification": "reported",
+        "fatalities_best": None,
+        "fatalities_low": None,
+        "fatalities_high": None,
+        "sources": [{"publisher": "Example Outlet", "title": "Shelling reported", "published": "2020-10-04"}],
+        "notes": "test event",
+    }
+    data.update(changes)
+    return data
+
+
+def event_as_feature(record: dict[str, Any]) -> dict[str, Any]:
+    """A record of :func:`make_event` as a GeoJSON Feature (id and Point geometry out of the properties)."""
+    properties = {k: v for k, v in record.items() if k not in ("id", "lon", "lat")}
+    geometry = {"type": "Point", "coordinates": [record["lon"], record["lat"]]}
+    return {"type": "Feature", "id": record["id"], "geometry": geometry, "properties": properties}

@@ -1,10 +1,17 @@
-"""Errors of the overlap analysis, in the terms of the data; the router maps each class to an HTTP status."""
+"""Errors of the overlap analysis, in the terms of the data.
+
+:data:`ERROR_STATUS` gives each class its HTTP status and OGC exception code; :mod:`app.http.errors` reads it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class AnalysisError(Exception):
-    """Base class of every error the analysis raises on purpose."""
+    """Base class of every error the analysis raises on purpose; ``parameter`` names the input at fault, if any."""
+
+    parameter: str | None = None
 
 
 class UnknownLayer(AnalysisError):
@@ -17,6 +24,8 @@ class UnknownLayer(AnalysisError):
 
 class MalformedInput(AnalysisError):
     """A request body that does not parse at all (not JSON, not CSV, wrong encoding)."""
+
+    parameter = "body"
 
 
 class InvalidInput(AnalysisError):
@@ -58,3 +67,17 @@ class LimitExceeded(AnalysisError):
 
 class UnsupportedMediaType(AnalysisError):
     """A request body in a format the operation does not read."""
+
+    parameter = "Content-Type"
+
+
+#: Error class -> (HTTP status, OGC exception code); the nearest class in an error's MRO wins.
+ERROR_STATUS: Mapping[type[Exception], tuple[int, str]] = {
+    UnknownLayer: (404, "NotFound"),
+    MalformedInput: (400, "InvalidBody"),
+    InvalidParameter: (400, "InvalidParameterValue"),
+    LimitExceeded: (413, "PayloadTooLarge"),
+    UnsupportedMediaType: (415, "UnsupportedMediaType"),
+    InvalidInput: (422, "InvalidValue"),
+    AnalysisError: (400, "InvalidRequest"),
+}

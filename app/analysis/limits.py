@@ -21,16 +21,12 @@ class Limits:
 
     """
 
+    #: Read by the one size-capped body reader (:func:`app.http.request.read_body`), not checked here.
     max_upload_bytes: int = 64 * 1024 * 1024
     max_features: int = 1000
     max_vertices: int = 200_000
     max_rows: int = 1_000_000
     max_raster_cells: int = 50_000_000
-
-    def check_bytes(self, size: int) -> None:
-        """Raise :class:`LimitExceeded` if a body of ``size`` bytes is too large."""
-        if size > self.max_upload_bytes:
-            raise LimitExceeded("bytes in the request body", size, self.max_upload_bytes)
 
     def check_features(self, count: int) -> None:
         """Raise :class:`LimitExceeded` if there are too many input features."""

@@ -28,7 +28,8 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from app.events.errors import Forbidden, Unauthenticated, ValidationError
-from app.events.store.base import EventStore, KeyRecord
+from app.events.store.base import KeyRecord
+from app.events.store.interface import EventStore
 
 KEY_PREFIX = "czm"
 _KEY_RE = re.compile(rf"^{KEY_PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{43}})$")

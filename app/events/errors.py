@@ -1,11 +1,13 @@
 """Domain errors of the event store; they know nothing of HTTP.
 
-The edge maps them once, e.g. ``Unauthenticated -> 401``, ``Forbidden -> 403``, ``NotFound -> 404``,
-``Conflict -> 409``, ``ValidationError -> 400 or 422``.
+:data:`ERROR_STATUS` gives each class its status and OGC exception code (``Unauthenticated -> 401``,
+``Forbidden -> 403``, ``NotFound -> 404``, ``Conflict -> 409``, ``StaleRevision -> 412``,
+``ValidationError -> 422``); :mod:`app.http.errors` reads it at the edge.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -77,3 +79,16 @@ class AmbiguousPlace(EventError):
 
 class SchemaError(EventError):
     """The database schema is newer than this code, or a migration failed."""
+
+
+#: Error class -> (HTTP status, OGC exception code); the nearest class in an error's MRO wins.
+ERROR_STATUS: Mapping[type[Exception], tuple[int, str]] = {
+    Unauthenticated: (401, "Unauthorized"),
+    Forbidden: (403, "Forbidden"),
+    NotFound: (404, "NotFound"),
+    StaleRevision: (412, "PreconditionFailed"),
+    Conflict: (409, "Conflict"),
+    ValidationError: (422, "InvalidValue"),
+    SchemaError: (503, "ServiceUnavailable"),
+    EventError: (500, "ServerError"),
+}

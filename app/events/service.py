@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from app.events.auth import Action, Actor, authenticate, require
 from app.events.errors import Conflict, FieldProblem, NotFound, StaleRevision, ValidationError
 from app.events.model import SERVER_FIELDS, WRITABLE_FIELDS, Event, EventIn, parse_event_in
-from app.events.store.base import AuditEntry, EventPage, EventQuery, EventStore, StoreTx
+from app.events.store.base import AuditEntry, EventPage, EventQuery
+from app.events.store.interface import EventStore, StoreTx
 from app.events.vocab import Verification
 from app.events.zones import event_zones
 from app.layerstore.zones import ZoneIndex

@@ -91,6 +91,8 @@ class LayerStore:
         """Read the manifest and every table of ``data_dir``; raises :class:`StoreUnavailable` naming the file."""
         try:
             manifest = read_manifest(data_dir)
+        except FileNotFoundError as exc:
+            raise StoreUnavailable(str(exc)) from exc
         except (OSError, ValueError) as exc:
             raise StoreUnavailable(f"cannot read the layer manifest in {data_dir}: {exc}") from exc
         folder = Path(data_dir) / LAYERS_FOLDER

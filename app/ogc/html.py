@@ -10,6 +10,7 @@ import jinja2
 from fastapi import Request
 from starlette.responses import HTMLResponse
 
+from app.http.request import base_url
 from app.ogc.documents import temporal_text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -33,7 +34,7 @@ def render(request: Request, template: str, headers: dict[str, str] | None = Non
         .render(
             request=request,
             settings=request.app.state.settings,
-            base=str(request.base_url).rstrip("/"),
+            base=base_url(request),
             **context,
         )
     )

@@ -1,24 +1,22 @@
-"""Request dependencies: the collection from the path, documented query parameters, formats, ETags.
+"""Request dependencies of the OGC routes: the collection from the path, documented query parameters, formats.
 
 Each dependency parses and validates its inputs and raises :mod:`app.errors` exceptions; routes receive values.
 (No ``from __future__ import annotations`` here: FastAPI reads these annotations at run time.)
 """
 
-import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query, Request
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 
 from app.collections.base import Collection, ItemsQuery, Queryable
 from app.collections.cql import check_attributes, parse_cql2_text
 from app.collections.registry import CollectionRegistry
 from app.errors import InvalidParameter, UnknownParameter
+from app.http.etags import check_not_modified, request_etag
+from app.http.request import declared_parameters
 from app.ogc import crs as ogc_crs
-from app.ogc.errorhandlers import NotModified
 from app.ogc.parsing import MAX_PARAMETER_LENGTH, check_crs84_range, parse_bbox, parse_datetime, parse_property_value
 from app.settings import Settings
 
@@ -120,35 +118,6 @@ async def output_crs(
 ) -> str:
     """The canonical URI of the requested response CRS."""
     return ogc_crs.parse_crs(crs, "crs")
-
-
-_DECLARED: dict[int, frozenset[str]] = {}
-
-
-def declared_parameters(request: Request) -> frozenset[str]:
-    """Names of the query parameters the matched route declares (read from its FastAPI dependant, cached)."""
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return frozenset()
-    key = id(route)
-    if key not in _DECLARED:
-        _DECLARED[key] = frozenset(_query_names(route.dependant))
-    return _DECLARED[key]
-
-
-def _query_names(dependant: Dependant) -> set[str]:
-    names = {param.alias for param in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
-
-
-async def strict_query(request: Request) -> None:
-    """Reject query parameters the route does not declare."""
-    allowed = declared_parameters(request)
-    unknown = [name for name in request.query_params if name not in allowed]
-    if unknown:
-        raise UnknownParameter(unknown, sorted(allowed))
 
 
 @dataclass
@@ -264,15 +233,12 @@ def conditional(request: Request, settings: Settings, version: str, fmt: str, mu
     Data that changes between versions of the service (``mutable``: the event store) is sent ``no-cache``, so
     browsers and embedded maps revalidate with the ETag instead of showing a page from before a write.
 
-    The strong ETag hashes the data version, the path, the sorted query, the negotiated format and the
-    content coding the compression middleware will pick, so that each distinct byte sequence has its own tag.
+    The strong ETag (:func:`app.http.etags.request_etag`) covers the data version, the path, the sorted query,
+    the negotiated format and the content coding, so that each distinct byte sequence has its own tag.
     """
-    encoding = request.headers.get("accept-encoding", "")
-    coding = "br" if "br" in encoding else "gzip" if "gzip" in encoding else "identity"
-    query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
-    digest = hashlib.sha256(f"{version}|{request.url.path}|{query}|{fmt}|{coding}".encode()).hexdigest()[:32]
-    headers = {"ETag": f'"{digest}"', "Cache-Control": "no-cache" if mutable else settings.service.cache_header}
-    candidates = {t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")}
-    if headers["ETag"] in candidates or "*" in candidates:
-        raise NotModified(headers)
+    headers = {
+        "ETag": request_etag(request, version, fmt),
+        "Cache-Control": "no-cache" if mutable else settings.service.cache_header,
+    }
+    check_not_modified(request, headers["ETag"], headers)
     return headers

@@ -2,66 +2,34 @@
 
 Reads the zone index from the layer store (``app.state.layers.zones``), the limits from the app's settings
 (``settings.analysis``), the population raster named by the manifest (unless the settings name another) and an
-optional :class:`~app.analysis.summary.EventCounter` from ``app.state.event_counter``. Domain errors
-become JSON errors through :data:`ERROR_STATUS` (install with :func:`add_error_handlers`).
+optional :class:`~app.analysis.summary.EventCounter` from ``app.state.event_counter``. Domain errors become JSON
+through the app's one error path (:mod:`app.http.errors`, from :data:`app.analysis.errors.ERROR_STATUS`); query
+parameters a route does not declare are refused there too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.analysis import service
-from app.analysis.errors import (
-    AnalysisError,
-    InvalidInput,
-    InvalidParameter,
-    LimitExceeded,
-    MalformedInput,
-    UnknownLayer,
-    UnsupportedMediaType,
-)
 from app.analysis.output import OutputFormat
 from app.analysis.population import PopulationRaster, open_population_raster
 from app.analysis.summary import EventCounter
 from app.errors import StoreUnavailable
+from app.http import request as http_request
 from app.layerstore.zones import ZoneIndex
 from app.responses import CSVResponse, GeoJSONResponse, JSONResponse
 from app.settings import AnalysisSection
 
-router = APIRouter(prefix="/analysis", tags=["Analysis"])
-
-#: Domain error class -> HTTP status; the most specific class listed wins.
-ERROR_STATUS: dict[type[AnalysisError], int] = {
-    UnknownLayer: 404,
-    MalformedInput: 400,
-    InvalidParameter: 400,
-    LimitExceeded: 413,
-    UnsupportedMediaType: 415,
-    InvalidInput: 422,
-    AnalysisError: 400,
-}
-
-
-def status_for(exc: AnalysisError) -> int:
-    """The status of the nearest class of ``exc`` in :data:`ERROR_STATUS`."""
-    return next(ERROR_STATUS[cls] for cls in type(exc).__mro__ if cls in ERROR_STATUS)
-
-
-async def analysis_error_handler(request: Request, exc: Exception) -> Response:
-    """``{"code": <error class>, "description": <message>}`` with the mapped status."""
-    assert isinstance(exc, AnalysisError)
-    return JSONResponse({"code": type(exc).__name__, "description": str(exc)}, status_code=status_for(exc))
-
-
-def add_error_handlers(app: FastAPI) -> None:
-    """Map analysis errors to JSON responses on ``app``."""
-    app.add_exception_handler(AnalysisError, analysis_error_handler)
+router = APIRouter(
+    prefix="/analysis", tags=["Analysis"], dependencies=[Depends(http_request.reject_unknown_parameters)]
+)
 
 
 async def get_settings(request: Request) -> AnalysisSection:
@@ -92,29 +60,9 @@ def get_event_counter(request: Request) -> EventCounter | None:
     return getattr(request.app.state, "event_counter", None)
 
 
-def allow_parameters(*names: str) -> Any:
-    """A dependency that rejects query parameters other than ``names``."""
-
-    def check(request: Request) -> None:
-        unknown = sorted(set(request.query_params) - set(names))
-        if unknown:
-            raise InvalidParameter(unknown[0], f"unknown query parameter; allowed: {', '.join(names) or 'none'}")
-
-    return Depends(check)
-
-
 async def read_body(request: Request, settings: Annotated[AnalysisSection, Depends(get_settings)]) -> bytes:
-    """The request body, refused with 413 as soon as it passes ``max_upload_bytes``."""
-    limits = settings.limits
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit():
-        limits.check_bytes(int(declared))
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        limits.check_bytes(size)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The request body, refused with 413 as soon as it passes ``max_upload_bytes`` (chunked bodies too)."""
+    return await http_request.read_body(request, settings.limits.max_upload_bytes)
 
 
 def _layer_list(value: str | None) -> list[str] | None:
@@ -136,7 +84,6 @@ class OverlapParams:
     description="Body: a GeoJSON geometry, Feature or FeatureCollection of polygons (CRS84, or a declared `crs`). "
     "For each input feature and each zone: intersection area (km2, EPSG:6933), share of the input, share of the "
     "zone and estimated population.",
-    dependencies=[allow_parameters("layers", "repair", "pieces")],
 )
 async def overlap_route(
     params: Annotated[OverlapParams, Depends()],
@@ -174,7 +121,6 @@ class ClassifyParams:
     "optional id, precision_m (metres) or where_prec (UCDP code: 1 -> 0 m, 2 -> 25 km, 3 -> 50 km, 4 -> 150 km, "
     "5 -> 50 km, 6/7 -> 300 km). Each point comes back with zones, membership (inside / possibly inside), "
     "iran_border_km, line_of_contact_km and nearest_place.",
-    dependencies=[allow_parameters("layers", "format")],
 )
 async def classify_route(
     request: Request,
@@ -196,7 +142,6 @@ async def classify_route(
     "/zones/{layer}/summary",
     summary="Per-zone summary of a layer",
     description="Area, population estimate and reported events by type (between start and end) for each zone.",
-    dependencies=[allow_parameters("start", "end")],
 )
 async def summary_route(
     layer: Annotated[str, Path(description="A zone layer id, e.g. seven-districts.")],

@@ -5,21 +5,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from app.http.request import base_url, reject_unknown_parameters
 from app.ogc import documents
 from app.ogc.html import render
-from app.ogc.params import CollectionDep, RegistryDep, SettingsDep, conditional, page_format, strict_query
+from app.ogc.params import CollectionDep, RegistryDep, SettingsDep, conditional, page_format
 from app.responses import JSONResponse, SchemaResponse
 
-router = APIRouter(tags=["Collections"], dependencies=[Depends(strict_query)])
+router = APIRouter(tags=["Collections"], dependencies=[Depends(reject_unknown_parameters)])
 FormatDep = Annotated[str, Depends(page_format)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No collection with this id."},
     400: {"description": "Invalid parameter."},
 }
-
-
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
 
 
 @router.get("/collections", summary="Feature collections", response_class=JSONResponse, operation_id="getCollections")
@@ -28,7 +25,7 @@ def list_collections(request: Request, registry: RegistryDep, settings: Settings
     headers = conditional(request, settings, registry.version, fmt)
     if fmt == "html":
         return render(request, "collections.html", headers, collections=registry.list())
-    return JSONResponse(documents.collections(registry, _base(request), request.url), headers=headers)
+    return JSONResponse(documents.collections(registry, base_url(request), request.url), headers=headers)
 
 
 @router.get(
@@ -43,7 +40,7 @@ def describe_collection(request: Request, collection: CollectionDep, settings: S
     headers = conditional(request, settings, collection.meta.version, fmt, collection.meta.mutable)
     if fmt == "html":
         return render(request, "collection.html", headers, c=collection)
-    return JSONResponse(documents.collection(collection, _base(request)), headers=headers)
+    return JSONResponse(documents.collection(collection, base_url(request)), headers=headers)
 
 
 @router.get(
@@ -58,4 +55,4 @@ def get_queryables(request: Request, collection: CollectionDep, settings: Settin
     headers = conditional(request, settings, collection.meta.version, fmt, collection.meta.mutable)
     if fmt == "html":
         return render(request, "queryables.html", headers, c=collection, queryables=collection.queryables())
-    return SchemaResponse(documents.queryables(collection, _base(request)), headers=headers)
+    return SchemaResponse(documents.queryables(collection, base_url(request)), headers=headers)

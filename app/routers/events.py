@@ -9,41 +9,32 @@ each role may do. DELETE is a retraction: the event stays readable, marked ``ret
 
 import hashlib
 import json
-import re
-from functools import cache
 from typing import Annotated, Any
 
-import jinja2
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from starlette.datastructures import URL
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
-from app.collections.event_features import (
-    BodyTooLarge,
-    fields_from_feature,
-    history_document,
-    parse_json,
-    patch_from_feature,
-)
 from app.collections.events import COLLECTION_ID, EventsCollection
 from app.errors import StoreUnavailable
 from app.events.auth import Actor
 from app.events.errors import StaleRevision
 from app.events.model import Event, to_feature
 from app.events.service import EventService
+from app.http.etags import check_not_modified, content_coding, revision_etag, revisions_named
+from app.http.request import base_url, read_body, reject_unknown_parameters
 from app.ogc import crs as ogc_crs
 from app.ogc import documents
 from app.ogc.crs import reproject_features
-from app.ogc.errorhandlers import NotModified
-from app.ogc.html import environment, render
+from app.ogc.event_features import fields_from_feature, history_document, parse_json, patch_from_feature
+from app.ogc.html import render
 from app.ogc.links import GEOJSON, HTML, JSON, link, link_header, with_query
-from app.ogc.params import output_crs, page_format, registry_of, strict_query
+from app.ogc.params import output_crs, page_format, registry_of
 from app.responses import GeoJSONResponse, JSONResponse
 
-router = APIRouter(tags=["Events"], dependencies=[Depends(strict_query)])
+router = APIRouter(tags=["Events"], dependencies=[Depends(reject_unknown_parameters)])
 ITEMS = f"/collections/{COLLECTION_ID}/items"
 REVALIDATE = "no-cache"
-_TAG = re.compile(r'(?<!W/)"(\d+)(?:-[a-z0-9-]*)?"')
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not JSON, or a parameter is invalid."},
     401: {"description": "No API key, or an unknown or revoked one."},
@@ -88,18 +79,8 @@ def get_actor(
 
 
 async def json_body(request: Request, collection: EventsDep) -> Any:
-    """The JSON body, read up to the configured size (raises :class:`BodyTooLarge` beyond it)."""
-    limit = collection.settings.max_body_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(int(declared), limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(None, limit)
-        chunks.append(chunk)
-    return parse_json(b"".join(chunks))
+    """The JSON body, read up to the configured size (:class:`~app.errors.BodyTooLarge` beyond it)."""
+    return parse_json(await read_body(request, collection.settings.max_body_bytes))
 
 
 def content_crs(
@@ -125,10 +106,9 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of th
 def get_event(request: Request, collection: EventsDep, feature_id: FeatureId, fmt: FormatDep, crs: CrsDep) -> Response:
     """One event with its full record; the ETag is its revision (send it back as If-Match when writing)."""
     feature = collection.item(feature_id)
-    tag = etag(feature["properties"]["revision"], _variant(request, fmt, crs))
+    tag = revision_etag(feature["properties"]["revision"], _variant(request, fmt, crs))
     headers = {"ETag": tag, "Cache-Control": REVALIDATE, "Content-Crs": f"<{crs}>"}
-    if tag in _candidates(request.headers.get("if-none-match")):
-        raise NotModified(headers)
+    check_not_modified(request, tag, headers)
     doc = _document(request, collection, reproject_features([feature], crs)[0])
     headers["Link"] = link_header(doc["links"])
     if fmt == "html":
@@ -203,7 +183,7 @@ def retract_event(
 def event_history(request: Request, feature_id: FeatureId, service: ServiceDep, fmt: FormatDep) -> Response:
     """Every change to the event, oldest first: who, when, what, and the record before and after."""
     doc = history_document(feature_id, service.audit(feature_id))
-    here = f"{_base(request)}{ITEMS}/{feature_id}"
+    here = f"{base_url(request)}{ITEMS}/{feature_id}"
     doc["links"] = [
         link(with_query(request.url, f="json"), "self" if fmt == "json" else "alternate", JSON, "This history"),
         link(with_query(request.url, f="html"), "self" if fmt == "html" else "alternate", HTML, "This history"),
@@ -216,16 +196,11 @@ def event_history(request: Request, feature_id: FeatureId, service: ServiceDep, 
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
-def etag(revision: int, variant: str = "") -> str:
-    """The ETag of a revision of an event (``variant`` tells representations of the same revision apart)."""
-    return f'"{revision}-{variant}"' if variant else f'"{revision}"'
-
-
 def expected_revision(if_match: str | None, service: EventService, event_id: str) -> int | None:
     """The revision ``If-Match`` asks for (None when absent or ``*``); raises ``StaleRevision`` when none can match."""
     if if_match is None or if_match.strip() == "*":
         return None
-    wanted = {int(m[1]) for m in _TAG.finditer(if_match)}
+    wanted = revisions_named(if_match)
     if len(wanted) == 1:
         return wanted.pop()
     current = service.get(event_id).revision
@@ -235,75 +210,35 @@ def expected_revision(if_match: str | None, service: EventService, event_id: str
 
 
 def _variant(request: Request, fmt: str, crs: str) -> str:
-    encoding = request.headers.get("accept-encoding", "")
-    coding = "br" if "br" in encoding else "gzip" if "gzip" in encoding else ""
+    """Format, CRS and coding of a representation of one revision (empty for GeoJSON in CRS84, uncompressed)."""
+    coding = content_coding(request)
     crs_part = "" if crs == ogc_crs.CRS84 else hashlib.sha256(crs.encode()).hexdigest()[:8]
-    return "-".join(p for p in ("" if fmt == "json" else fmt, crs_part, coding) if p)
-
-
-def _candidates(header: str | None) -> set[str]:
-    return {t.strip().removeprefix("W/") for t in (header or "").split(",") if t.strip()}
-
-
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    return "-".join(p for p in ("" if fmt == "json" else fmt, crs_part, "" if coding == "identity" else coding) if p)
 
 
 def _document(request: Request, collection: EventsCollection, feature: dict[str, Any]) -> dict[str, Any]:
-    doc = documents.feature(feature, collection, _base(request), request.url)
-    here = f"{_base(request)}{ITEMS}/{feature['id']}"
+    doc = documents.feature(feature, collection, base_url(request), request.url)
+    here = f"{base_url(request)}{ITEMS}/{feature['id']}"
     doc["links"].append(link(f"{here}/history", "version-history", JSON, "Every change to this event"))
     return doc
 
 
 def _written(request: Request, collection: EventsCollection, event: Event, status: int = 200) -> Response:
-    here = f"{_base(request)}{ITEMS}/{event.id}"
-    doc = documents.feature(to_feature(event, with_source_record=True), collection, _base(request), URL(here))
+    here = f"{base_url(request)}{ITEMS}/{event.id}"
+    doc = documents.feature(to_feature(event, with_source_record=True), collection, base_url(request), URL(here))
     doc["links"].append(link(f"{here}/history", "version-history", JSON, "Every change to this event"))
-    headers = {"ETag": etag(event.revision), "Cache-Control": "no-store"}
+    headers = {"ETag": revision_etag(event.revision), "Cache-Control": "no-store"}
     if status == 201:
         headers["Location"] = here
     return GeoJSONResponse(doc, status_code=status, headers=headers)
 
 
-HISTORY_TEMPLATE = """{% extends "base.html" %}
-{% block title %}History of {{ doc.id }}{% endblock %}
-{% block crumbs %} / <a href="{{ base }}/collections?f=html">Collections</a> /
-<a href="{{ base }}/collections/events?f=html">Reported events</a> /
-<a href="{{ base }}/collections/events/items/{{ doc.id | urlencode }}?f=html">{{ doc.id }}</a> / History{% endblock %}
-{% block formats %}<a href="?f=json">JSON</a>{% endblock %}
-{% block content %}
-<h1>History of {{ doc.id }}</h1>
-<p>{{ doc.numberOfChanges }} change{{ "" if doc.numberOfChanges == 1 else "s" }}, oldest first.</p>
-{% for e in entries %}
-<section class="change">
-  <h2>{{ e.action }} by {{ e.actor }} ({{ e.role }}), {{ e.at }}
-    {%- if e.revision %}: revision {{ e.revision }}{% endif %}</h2>
-  <table>
-    <thead><tr><th>field</th><th>before</th><th>after</th></tr></thead>
-    <tbody>{% for c in e.changes %}
-      <tr><th>{{ c.field }}</th><td>{{ c.before }}</td><td>{{ c.after }}</td></tr>{% endfor %}</tbody>
-  </table>
-</section>
-{% endfor %}
-{% endblock %}
-"""
-
-
-@cache
-def _history_template() -> jinja2.Template:
-    return environment().from_string(HISTORY_TEMPLATE)
-
-
-def _history_html(request: Request, doc: dict[str, Any], headers: dict[str, str]) -> HTMLResponse:
+def _history_html(request: Request, doc: dict[str, Any], headers: dict[str, str]) -> Response:
     entries = [
         {**e, "changes": [{**c, "before": _text(c["before"]), "after": _text(c["after"])} for c in e["changes"]]}
         for e in doc["entries"]
     ]
-    page = _history_template().render(
-        request=request, settings=request.app.state.settings, base=_base(request), doc=doc, entries=entries
-    )
-    return HTMLResponse(page, headers=headers)
+    return render(request, "history.html", headers, doc=doc, entries=entries)
 
 
 def _text(value: Any) -> str:

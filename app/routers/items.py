@@ -7,21 +7,13 @@ from starlette.responses import FileResponse, Response
 
 from app.collections.base import Collection, FeaturePage
 from app.errors import FormatNotAvailable, InvalidParameter
+from app.http.request import base_url, reject_unknown_parameters
 from app.ogc import documents
 from app.ogc.crs import reproject_features
 from app.ogc.formats import features_to_csv
 from app.ogc.html import render
 from app.ogc.links import CSV, FORMAT_TYPES, GEOJSON, HTML, link_header, with_query
-from app.ogc.params import (
-    CollectionDep,
-    ItemsQueryDep,
-    SettingsDep,
-    conditional,
-    items_format,
-    output_crs,
-    page_format,
-    strict_query,
-)
+from app.ogc.params import CollectionDep, ItemsQueryDep, SettingsDep, conditional, items_format, output_crs, page_format
 from app.responses import CSVResponse, GeoJSONResponse
 
 router = APIRouter(tags=["Features"])
@@ -31,10 +23,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Invalid parameter."},
 }
 PAGE_TYPES = {"json": GEOJSON, "html": HTML, "csv": CSV}
-
-
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
 
 
 @router.get(
@@ -60,7 +48,7 @@ def get_features(
     if query.hits:
         page = FeaturePage([], page.number_matched, more=False)
     page = FeaturePage(reproject_features(page.features, crs), page.number_matched, page.more)
-    doc = documents.items(page, query, collection, _base(request), request.url, PAGE_TYPES)
+    doc = documents.items(page, query, collection, base_url(request), request.url, PAGE_TYPES)
     headers |= {"Link": link_header(doc["links"]), "Content-Crs": f"<{crs}>"}
     if fmt == "html":
         return _items_html(request, collection, doc, headers)
@@ -75,7 +63,7 @@ def get_features(
     response_class=GeoJSONResponse,
     responses=ERRORS,
     operation_id="getFeature",
-    dependencies=[Depends(strict_query)],
+    dependencies=[Depends(reject_unknown_parameters)],
 )
 def get_feature(
     request: Request,
@@ -88,7 +76,7 @@ def get_feature(
     """One feature at full resolution."""
     headers = conditional(request, settings, collection.meta.version, f"{fmt}|{crs}", collection.meta.mutable)
     feature = reproject_features([collection.item(feature_id)], crs)[0]
-    doc = documents.feature(feature, collection, _base(request), request.url)
+    doc = documents.feature(feature, collection, base_url(request), request.url)
     headers |= {"Link": link_header(doc["links"]), "Content-Crs": f"<{crs}>"}
     if fmt == "html":
         map_url = with_query(request.url, f="json", crs=None)

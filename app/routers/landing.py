@@ -6,25 +6,22 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import Response
 
+from app.http.request import base_url, reject_unknown_parameters
 from app.ogc import documents
 from app.ogc.html import render
 from app.ogc.openapi import to_openapi_30
-from app.ogc.params import RegistryDep, SettingsDep, conditional, page_format, strict_query
+from app.ogc.params import RegistryDep, SettingsDep, conditional, page_format
 from app.responses import JSONResponse, OpenAPIResponse
 
-router = APIRouter(tags=["Capabilities"], dependencies=[Depends(strict_query)])
+router = APIRouter(tags=["Capabilities"], dependencies=[Depends(reject_unknown_parameters)])
 FormatDep = Annotated[str, Depends(page_format)]
-
-
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
 
 
 @router.get("/", summary="Landing page", response_class=JSONResponse, operation_id="getLandingPage")
 def landing_page(request: Request, registry: RegistryDep, settings: SettingsDep, fmt: FormatDep) -> Response:
     """Links to the API definition, the conformance classes and the collections; licences of every layer."""
     headers = conditional(request, settings, registry.version, fmt)
-    doc = documents.landing(settings, registry, _base(request), request.url)
+    doc = documents.landing(settings, registry, base_url(request), request.url)
     if fmt == "html":
         return render(request, "landing.html", headers, doc=doc, collections=registry.list())
     return JSONResponse(doc, headers=headers)

@@ -7,36 +7,22 @@ from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
+from app.http.request import base_url, reject_unknown_parameters
 from app.settings import Settings
 from app.webmap.builder import PageOptions, build_map, render_page
 from app.webmap.csp import content_security_policy, new_nonce
 from app.webmap.embed import iframe_snippet, image_snippet, image_url
-from app.webmap.errors import InvalidViewError, MapError, MapNotConfiguredError
+from app.webmap.errors import InvalidViewError, MapNotConfiguredError
 from app.webmap.render import check_size, describe, render_png, view_events
 from app.webmap.sources import MapData
 from app.webmap.view import MapView, parse_view
 
-router = APIRouter(tags=["map"])
-
-#: The one table mapping the map's domain errors to HTTP status codes.
-MAP_ERRORS: dict[type[MapError], int] = {InvalidViewError: 400, MapNotConfiguredError: 503}
-
-
-async def map_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """Turn a :class:`MapError` into a JSON error body (OGC style ``code`` / ``description``)."""
-    status = next((code for kind, code in MAP_ERRORS.items() if isinstance(exc, kind)), 500)
-    body: dict[str, Any] = {"code": type(exc).__name__, "description": str(exc)}
-    if isinstance(exc, InvalidViewError):
-        body["parameter"] = exc.parameter
-    return JSONResponse(body, status_code=status)
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Register :func:`map_error_handler` for every map error."""
-    app.add_exception_handler(MapError, map_error_handler)
+#: Map errors become JSON through the app's one error path (:mod:`app.http.errors`); a query parameter a route
+#: does not declare is refused there too.
+router = APIRouter(tags=["map"], dependencies=[Depends(reject_unknown_parameters)])
 
 
 @dataclass
@@ -57,10 +43,6 @@ class ViewQuery:
     basemap: Annotated[Literal["osm", "none"] | None, Query(description="'osm' tiles or 'none' (offline).")] = None
     dark: Annotated[str | None, Query(description="true for the dark theme.")] = None
     title: Annotated[str | None, Query(description="Title shown on the map (text, at most 200 characters).")] = None
-
-
-VIEW_PARAMS = frozenset(ViewQuery.__dataclass_fields__)
-SIZE_PARAMS = frozenset({"width", "height"})
 
 
 def get_manifest(request: Request) -> Mapping:
@@ -85,22 +67,9 @@ def get_map_data(request: Request) -> MapData:
     return data
 
 
-def _parse(request: Request, query: ViewQuery, manifest: Mapping, extra: frozenset[str]) -> MapView:
-    unknown = sorted(set(request.query_params) - VIEW_PARAMS - extra)
-    if unknown:
-        allowed = ", ".join(sorted(VIEW_PARAMS | extra))
-        raise InvalidViewError(unknown[0][:60], f"unknown parameter; allowed: {allowed}")
-    return parse_view(asdict(query), manifest.get("layers", {}))
-
-
 def page_view(request: Request, query: Annotated[ViewQuery, Depends()]) -> MapView:
-    """The view of /map and /embed."""
-    return _parse(request, query, get_manifest(request), frozenset())
-
-
-def sized_view(request: Request, query: Annotated[ViewQuery, Depends()]) -> MapView:
-    """The view of /map.png and /embed/code (which also take width and height)."""
-    return _parse(request, query, get_manifest(request), SIZE_PARAMS | {"variant"})
+    """The view of /map, /embed, /embed/code and /map.png (the last two also take a size)."""
+    return parse_view(asdict(query), get_manifest(request).get("layers", {}))
 
 
 def _size(raw: str | None, name: str, default: int) -> int:
@@ -112,7 +81,7 @@ def _size(raw: str | None, name: str, default: int) -> int:
 
 
 def _base_url(request: Request, settings: Settings) -> str:
-    return (settings.service.public_url or str(request.base_url)).rstrip("/")
+    return (settings.service.public_url or base_url(request)).rstrip("/")
 
 
 def _page(request: Request, view: MapView, *, embed: bool) -> HTMLResponse:
@@ -150,7 +119,7 @@ def embed_page(request: Request, view: Annotated[MapView, Depends(page_view)]) -
 @router.get("/embed/code", summary="HTML snippet embedding the given view")
 def embed_code(
     request: Request,
-    view: Annotated[MapView, Depends(sized_view)],
+    view: Annotated[MapView, Depends(page_view)],
     variant: Annotated[Literal["iframe", "image"], Query(description="An iframe, or the static image.")] = "iframe",
     width: Annotated[str | None, Query(description="Width in pixels (200-3000, default 800).")] = None,
     height: Annotated[str | None, Query(description="Height in pixels (200-3000, default 600).")] = None,
@@ -174,7 +143,7 @@ def embed_code(
 @router.get("/map.png", summary="Static PNG of the view, for print and social media", response_class=Response)
 def map_png(
     request: Request,
-    view: Annotated[MapView, Depends(sized_view)],
+    view: Annotated[MapView, Depends(page_view)],
     width: Annotated[str | None, Query(description="Width in pixels (200-3000, default 1200).")] = None,
     height: Annotated[str | None, Query(description="Height in pixels (200-3000, default 800).")] = None,
 ) -> Response:

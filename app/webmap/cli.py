@@ -65,8 +65,8 @@ def event_source(startup: Startup, events_file: Path | None) -> Iterator[EventSo
     if events_file is not None:
         yield GeoJSONEvents.from_file(events_file)
         return
-    from app.collections.event_adapters import StoreEventSource
     from app.collections.events import event_collections
+    from app.events.adapters import StoreEventSource
 
     with event_collections(startup) as collections:
         yield StoreEventSource(collections[0].service)

@@ -1,6 +1,8 @@
-"""Errors of the web map domain; the HTTP layer maps each class to a status code."""
+"""Errors of the web map domain; :data:`ERROR_STATUS` gives each its HTTP status, read by :mod:`app.http.errors`."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class MapError(Exception):
@@ -27,3 +29,11 @@ class InvalidViewError(MapError):
 
 class MapNotConfiguredError(MapError):
     """Something the map needs (layer manifest, layer or event source) has not been set up."""
+
+
+#: Error class -> (HTTP status, OGC exception code); the nearest class in an error's MRO wins.
+ERROR_STATUS: Mapping[type[Exception], tuple[int, str]] = {
+    InvalidViewError: (400, "InvalidParameterValue"),
+    MapNotConfiguredError: (503, "ServiceUnavailable"),
+    MapError: (500, "ServerError"),
+}

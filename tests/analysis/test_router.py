@@ -14,7 +14,7 @@ from analysis_helpers import ea_square, place
 from fastapi.testclient import TestClient
 from geojson_pydantic import FeatureCollection
 from shapely.geometry import mapping
-from testsupport import make_settings
+from testsupport import make_event, make_settings
 
 from app.events.auth import SEED_ACTOR
 from app.events.service import EventService
@@ -29,18 +29,17 @@ def store_fixture_events(service: EventService) -> None:
     for feature in json.loads(EVENTS.read_text())["features"]:
         props = feature["properties"]
         lon, lat = feature["geometry"]["coordinates"]
-        event = {
-            "id": f"fixture-{feature['id']}",
-            "date_start": props["date_start"],
-            "date_end": props.get("date_end"),
-            "lon": lon,
-            "lat": lat,
-            "place_name": props["place"],
-            "event_type": props["event_type"],
-            "sub_event_type": ACLED_EVENT_TYPES[props["event_type"]][0],
-            "claimed_by": "test fixture",
-            "sources": [{"publisher": "test fixture", "title": props["place"]}],
-        }
+        event = make_event(
+            id=f"fixture-{feature['id']}",
+            date_start=props["date_start"],
+            date_end=props.get("date_end") or props["date_start"],
+            lon=lon,
+            lat=lat,
+            place_name=props["place"],
+            geonameid=None,
+            event_type=props["event_type"],
+            sub_event_type=ACLED_EVENT_TYPES[props["event_type"]][0],
+        )
         service.create(SEED_ACTOR, event)
 
 
@@ -190,7 +189,7 @@ def test_summary_without_event_store_says_so(small_client: TestClient) -> None:
             "atlantis",
         ),
         ("post", "/analysis/overlap", {"content": b"{not json"}, 400, "not valid JSON"),
-        ("post", "/analysis/overlap?colour=red", {"json": {}}, 400, "'colour'"),
+        ("post", "/analysis/overlap?colour=red", {"json": {}}, 400, "unknown query parameter(s): colour"),
         ("get", "/analysis/zones/seven-districts/summary?start=2020-11-10&end=2020-09-27", {}, 400, "is after end"),
         ("post", "/analysis/overlap", {"json": {"type": "Point", "coordinates": [46.5, 39.5]}}, 422, "classify"),
         (
@@ -226,7 +225,10 @@ def test_invalid_geometry_is_422_with_reason_or_repaired(client: TestClient) -> 
 
 def test_bad_format_value_is_rejected(client: TestClient) -> None:
     response = client.post("/analysis/classify?format=xlsx", json={"type": "Point", "coordinates": [46.5, 39.5]})
-    assert response.status_code == 400 and "format" in response.text
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "InvalidParameterValue" and body["parameter"] == "format"
+    assert body["problems"][0]["field"] == "format"
 
 
 def test_oversized_body_is_413(small_client: TestClient) -> None:
@@ -234,6 +236,14 @@ def test_oversized_body_is_413(small_client: TestClient) -> None:
         "/analysis/classify", content=b"lat,lon\n" + b"39.5,46.5\n" * 300, headers={"content-type": "text/csv"}
     )
     assert response.status_code == 413 and "bytes" in response.json()["description"]
+    assert response.json()["code"] == "PayloadTooLarge" and "2,000 bytes" in response.json()["description"]
+
+
+def test_oversized_chunked_body_is_413_while_read(small_client: TestClient) -> None:
+    chunks = (b"lat,lon\n" + b"39.5,46.5\n" * 50 for _ in range(10))  # no Content-Length: counted as it comes
+    response = small_client.post("/analysis/classify", content=chunks, headers={"content-type": "text/csv"})
+    assert "content-length" not in {k.lower() for k in response.request.headers}
+    assert response.status_code == 413 and response.json()["parameter"] == "body"
 
 
 def test_too_many_rows_and_features_are_413(small_client: TestClient) -> None:

@@ -78,10 +78,20 @@ class OneFeature(Feature):  # type: ignore[type-arg]
     links: list[Link]
 
 
+class Problem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    field: str
+    message: str = Field(min_length=1)
+
+
 class ErrorBody(BaseModel):
-    code: str
-    description: str
-    parameter: str | None = None
+    """The one error body of every route (README "Errors"): nothing else may appear in it."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[A-Z][A-Za-z]+$")
+    description: str = Field(min_length=1)
+    parameter: str | None = Field(default=None, min_length=1)
+    problems: list[Problem] | None = Field(default=None, min_length=1)
 
 
 def rels(links: list[Link]) -> dict[str, list[Link]]:

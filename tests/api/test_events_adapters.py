@@ -9,7 +9,7 @@ import pyogrio
 import shapely
 from shapely.geometry import Point, box
 
-from app.collections.event_adapters import StoreEventCounter, StoreEventSource
+from app.events.adapters import StoreEventCounter, StoreEventSource
 from app.layerstore.zones import ZoneIndex
 
 

@@ -14,7 +14,9 @@ from ogc_models import HOSTILE, Collection, Queryables
 from shapely.geometry import Point, box
 from testsupport import with_events
 
-from app.main import create_app
+from app.main import ROUTERS, create_app
+from app.routers import events as events_routes
+from app.routers import items as items_routes
 
 
 def _ids(body: dict[str, Any]) -> set[str]:
@@ -165,6 +167,18 @@ def test_one_item_has_its_revision_as_etag(events_client: TestClient, seed_recor
         f"/collections/events/items/{record['id']}", headers={"If-None-Match": '"1"', "Accept-Encoding": "identity"}
     )
     assert again.status_code == 304
+
+
+def test_single_events_are_answered_by_the_events_route(events_client: TestClient, seed_records) -> None:
+    """Both routers match /collections/events/items/{featureId}; the first included wins, and that is events'."""
+    assert ROUTERS.index(events_routes.router) < ROUTERS.index(items_routes.router)
+    url = f"/collections/events/items/{seed_records[0]['id']}"
+    response = events_client.get(url, headers={"Accept-Encoding": "br"})
+    assert response.headers["etag"] == '"1-br"'  # the revision (the generic route hashes the request instead)
+    assert "version-history" in [link["rel"] for link in response.json()["links"]]
+    layer = events_client.get("/collections/seven-districts/items?limit=1").json()["features"][0]["id"]
+    generic = events_client.get(f"/collections/seven-districts/items/{layer}", headers={"Accept-Encoding": "br"})
+    assert generic.status_code == 200 and len(generic.headers["etag"]) == 34  # '"' + 32 hex digits + '"'
 
 
 def test_item_in_epsg_4326_has_latitude_first(events_client: TestClient, seed_records) -> None:

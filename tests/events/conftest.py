@@ -1,7 +1,7 @@
 """Fixtures for the events tests: a store per backend (SQLite file, PostGIS database), a service, sample events.
 
-PostGIS tests skip when PostgreSQL/PostGIS is unreachable, and fail instead when ``CZMAP_REQUIRE_ALL=1``.
-Each test session creates its own database ``czmap_test_<random>`` and drops it at the end.
+PostGIS databases come from the one factory of tests/conftest.py (``pg_databases``): skipped when PostgreSQL/PostGIS
+is unreachable, a failure instead in CI.
 """
 
 from __future__ import annotations
@@ -13,45 +13,19 @@ from typing import Any
 
 import pytest
 from shapely import box
-from testsupport import create_database, drop_database, postgis_problem, require
+from testsupport import make_event
 
 from app.events.auth import Actor, Role
 from app.events.service import EventService
-from app.events.store.base import EventStore
+from app.events.store.interface import EventStore
 from app.events.store.sqlite import SqliteEventStore
 from app.layerstore.zones import ZoneIndex
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-class PgDatabases:
-    """Creates throw-away databases ``czmap_test_<random>`` and drops them all at the end."""
-
-    def __init__(self) -> None:
-        self.created: list[str] = []
-
-    def create(self) -> str:
-        url = create_database()
-        self.created.append(url)
-        return url
-
-    def drop_all(self) -> None:
-        for url in self.created:
-            drop_database(url)
-
-
 @pytest.fixture(scope="session")
-def pg_databases() -> Iterator[PgDatabases]:
-    """A factory of fresh PostGIS databases (skips or fails if PostGIS is missing)."""
-    problem = postgis_problem()
-    require(problem is None, problem or "")
-    databases = PgDatabases()
-    yield databases
-    databases.drop_all()
-
-
-@pytest.fixture(scope="session")
-def pg_session_url(pg_databases: PgDatabases) -> str:
+def pg_session_url(pg_databases: Any) -> str:
     """One database for the session's store tests (tables are emptied between tests)."""
     return pg_databases.create()
 
@@ -144,34 +118,7 @@ def editor() -> Actor:
     return Actor("Eddie Editor", Role.EDITOR)
 
 
-def make_event(n: int = 1, **changes: Any) -> dict[str, Any]:
-    """A valid event payload; ``changes`` override fields."""
-    data: dict[str, Any] = {
-        "id": f"test-{n:04d}",
-        "date_start": "2020-10-04",
-        "date_end": "2020-10-04",
-        "date_precision": 1,
-        "lon": 46.75,
-        "lat": 39.82,
-        "location_precision": 1,
-        "place_name": "Stepanakert",
-        "geonameid": 146970,
-        "event_type": "Explosions/Remote violence",
-        "sub_event_type": "Shelling/artillery/missile attack",
-        "actors": ["Military Forces of Azerbaijan (2003-)"],
-        "claimed_by": "Local authorities",
-        "verification": "reported",
-        "fatalities_best": None,
-        "fatalities_low": None,
-        "fatalities_high": None,
-        "sources": [{"publisher": "Example Outlet", "title": "Shelling reported", "published": "2020-10-04"}],
-        "notes": "test event",
-    }
-    data.update(changes)
-    return data
-
-
 @pytest.fixture
 def event_data() -> Callable[..., dict[str, Any]]:
-    """The :func:`make_event` factory."""
+    """The one event factory, :func:`testsupport.make_event`."""
     return make_event

@@ -10,7 +10,9 @@ import pytest
 
 from app.events.errors import SchemaError
 from app.events.service import EventService
-from app.events.store.base import EventQuery, EventStore, load_migrations, pending_migrations
+from app.events.store.base import EventQuery
+from app.events.store.interface import EventStore
+from app.events.store.migrate import load_migrations, pending_migrations
 
 V1_INSERT = (
     "INSERT INTO events (id, date_start, date_end, date_precision, lon, lat, location_precision, event_type, "

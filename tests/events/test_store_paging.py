@@ -182,7 +182,7 @@ def test_keyset_paging_reads_on_from_the_last_event(paged):
 
 
 def test_matching_features_walks_every_event_once(paged, monkeypatch):
-    from app.collections import event_adapters
+    from app.events import adapters as event_adapters
 
     service, rows = paged
     monkeypatch.setattr(event_adapters, "PAGE_SIZE", 7)
@@ -193,14 +193,14 @@ def test_matching_features_walks_every_event_once(paged, monkeypatch):
 def test_box_and_days_are_answered_by_the_space_time_index(paged, backend):
     """The PostGIS expression must match migration 0004's index exactly, or the planner silently scans."""
     from app.events.cql import Params
-    from app.events.store.base import _checked_interval
+    from app.events.store.checks import checked_interval
 
     service, _ = paged
     store = service.store
     query = EventQuery(bbox=(46.6, 39.7, 46.9, 39.9), datetime=(date(2020, 10, 1), date(2020, 10, 7)))
     params = Params(store.dialect.placeholder)
     starts = (date(2020, 10, 1), date(2020, 10, 2))
-    joins, where = store._where(query, _checked_interval(query.datetime), starts, params)
+    joins, where = store._where(query, checked_interval(query.datetime), starts, params)
     with store._snapshot() as cur:
         if backend == "postgis":
             cur.execute("SET LOCAL enable_seqscan = off")  # 300 rows: make any usable index win over a scan

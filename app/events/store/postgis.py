@@ -17,18 +17,10 @@ from psycopg_pool import ConnectionPool
 from shapely.geometry.base import BaseGeometry
 
 from app.events.cql import Kind, Params
-from app.events.store.base import (
-    COUNT_CAP,
-    JSON_COLUMNS,
-    DateInterval,
-    DayRange,
-    SqlDialect,
-    SqlEventStore,
-    epoch_day,
-    escape_like,
-    pending_migrations,
-    utc_iso,
-)
+from app.events.store.base import COUNT_CAP, JSON_COLUMNS, DateInterval, DayRange
+from app.events.store.dialect import SqlDialect, epoch_day, escape_like, utc_iso
+from app.events.store.migrate import pending_migrations
+from app.events.store.sql import SqlEventStore
 
 #: Arbitrary constant naming the advisory lock that serialises migrations.
 _MIGRATION_LOCK = 4_242_020

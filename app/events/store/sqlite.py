@@ -23,19 +23,10 @@ from shapely.geometry.base import BaseGeometry
 
 from app.events.cql import Kind, Params
 from app.events.errors import SchemaError
-from app.events.store.base import (
-    COUNT_CAP,
-    JSON_COLUMNS,
-    DateInterval,
-    DayRange,
-    SqlDialect,
-    SqlEventStore,
-    epoch_day,
-    escape_like,
-    json_text,
-    pending_migrations,
-    utc_iso,
-)
+from app.events.store.base import COUNT_CAP, JSON_COLUMNS, DateInterval, DayRange
+from app.events.store.dialect import SqlDialect, epoch_day, escape_like, json_text, utc_iso
+from app.events.store.migrate import pending_migrations
+from app.events.store.sql import SqlEventStore
 
 BUSY_TIMEOUT_S = 30.0
 #: Page cache per connection, and memory-mapped reads (shared by all connections through the OS page cache).

@@ -16,7 +16,7 @@ from typing import Any, TypeGuard
 import orjson
 from pyproj import Transformer
 
-from app.errors import CzmapError
+from app.errors import MalformedBody
 from app.events.errors import FieldProblem, ValidationError
 from app.events.model import SERVER_FIELDS
 from app.events.store.base import AuditEntry
@@ -25,22 +25,6 @@ from app.ogc import crs as ogc_crs
 #: Top-level members a Feature body may carry besides ``type``, ``id``, ``geometry`` and ``properties``.
 IGNORED_MEMBERS = frozenset({"links", "bbox"})
 _MEMBERS = frozenset({"type", "id", "geometry", "properties"}) | IGNORED_MEMBERS
-
-
-class MalformedBody(CzmapError):
-    """A request body that is not JSON at all."""
-
-    parameter = "body"
-
-
-class BodyTooLarge(CzmapError):
-    """A request body larger than the configured limit."""
-
-    parameter = "body"
-
-    def __init__(self, size: int | None, limit: int) -> None:
-        got = f"{size} bytes" if size is not None else "more"
-        super().__init__(f"the body is too large: {got}; at most {limit} bytes are accepted")
 
 
 def parse_json(raw: bytes) -> Any:

@@ -1,0 +1,62 @@
+"""What every router reads from a request the same way: the base URL, the declared parameters, a capped body.
+
+(No ``from __future__ import annotations`` here: FastAPI reads these annotations at run time.)
+"""
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+
+from app.errors import BodyTooLarge, UnknownParameter
+
+
+def base_url(request: Request) -> str:
+    """The root URL the client reached the service at, without a trailing slash."""
+    return str(request.base_url).rstrip("/")
+
+
+_DECLARED: dict[int, frozenset[str]] = {}
+
+
+def declared_parameters(request: Request) -> frozenset[str]:
+    """Names of the query parameters the matched route declares (read from its FastAPI dependant, cached)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return frozenset()
+    key = id(route)
+    if key not in _DECLARED:
+        _DECLARED[key] = frozenset(_query_names(route.dependant))
+    return _DECLARED[key]
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def reject_unknown_parameters(request: Request) -> None:
+    """Dependency: refuse query parameters the route does not declare (:class:`~app.errors.UnknownParameter`)."""
+    allowed = declared_parameters(request)
+    unknown = [name for name in request.query_params if name not in allowed]
+    if unknown:
+        raise UnknownParameter(unknown, sorted(allowed))
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with :class:`~app.errors.BodyTooLarge` as soon as it passes ``limit`` bytes.
+
+    A declared ``Content-Length`` above the limit is refused before reading; a chunked body (or one that lies
+    about its length) is counted while it is read, so no more than ``limit`` bytes plus one chunk are held.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(int(declared), limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(None, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
