@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -54,7 +54,10 @@ class ViewQuery:
     )
     event_type: Annotated[str | None, Query(description="Comma-separated event types to show (default all).")] = None
     verification: Annotated[str | None, Query(description="Comma-separated verification statuses to show.")] = None
-    basemap: Annotated[Literal["osm", "none"] | None, Query(description="'osm' tiles or 'none' (offline).")] = None
+    basemap: Annotated[
+        Literal["offline", "osm", "none"] | None,
+        Query(description="'offline' (default: our own basemap, no tile server), 'osm' (the tile server) or 'none'."),
+    ] = None
     dark: Annotated[str | None, Query(description="true for the dark theme.")] = None
     title: Annotated[str | None, Query(description="Title shown on the map (text, at most 200 characters).")] = None
 
@@ -119,11 +122,15 @@ def _base_url(request: Request, settings: MapSettings) -> str:
 def _page(request: Request, view: MapView, *, embed: bool) -> HTMLResponse:
     settings = get_settings(request)
     nonce = new_nonce()
-    options = PageOptions(embed=embed, full_map_url=f"{_base_url(request, settings)}/map")
+    base = _base_url(request, settings)
+    page_url = f"{base}{request.url.path}?{urlencode(view.query())}"
+    options = PageOptions(
+        embed=embed, full_map_url=f"{base}/map", oembed_url=f"{base}/oembed?{urlencode({'url': page_url})}"
+    )
     html = render_page(build_map(view, get_manifest(request), settings, options), nonce)
     policy = content_security_policy(
         nonce,
-        tile_origin=settings.tile_origin if view.basemap == "osm" else None,
+        tile_origin=settings.tile_origin,  # a reader may switch to the tiles; none are asked for until then
         api_origin=settings.api_origin,
         frame_ancestors="*" if embed else "'self'",
     )

@@ -11,7 +11,7 @@ from app.events.vocab import ACLED_EVENT_TYPES
 from app.webmap import elements as el
 from app.webmap.attribution import attribution_html
 from app.webmap.settings import MapSettings
-from app.webmap.view import EARLIEST, EVENTS, LATEST, WAR_END, WAR_START, ZONE_ORDER, MapView
+from app.webmap.view import BASEMAP_LAYER, EARLIEST, EVENTS, LATEST, WAR_END, WAR_START, ZONE_ORDER, MapView
 
 DEFAULT_TITLE = "Reported fighting in the 2020 Nagorno-Karabakh war"
 MAX_ZONE_FEATURES = 5_000
@@ -23,12 +23,18 @@ class PageOptions:
 
     embed: bool = False
     full_map_url: str | None = None
+    oembed_url: str | None = None
 
 
 def zone_layer_ids(manifest: Mapping) -> list[str]:
-    """Ids of the manifest's layers in drawing order (known zones first, then any others)."""
-    present = list(manifest.get("layers", {}))
+    """Ids of the manifest's zone layers in drawing order (known zones first, then any others; not the basemap)."""
+    present = [layer for layer in manifest.get("layers", {}) if layer != BASEMAP_LAYER]
     return [layer for layer in ZONE_ORDER if layer in present] + [other for other in present if other not in ZONE_ORDER]
+
+
+def zone_manifest(manifest: Mapping) -> dict[str, Any]:
+    """The manifest without the basemap layer (credited by the basemap itself, only while it is shown)."""
+    return {**manifest, "layers": {k: v for k, v in manifest.get("layers", {}).items() if k != BASEMAP_LAYER}}
 
 
 def geometry_kind(geometry_type: str | None) -> str:
@@ -81,17 +87,16 @@ def build_map(view: MapView, manifest: Mapping, settings: MapSettings, options: 
     """
     title = view.title or DEFAULT_TITLE
     classes = ["czmap-embed" if options.embed else "czmap-page"] + (["czmap-dark"] if view.dark else [])
-    page = el.MapPage(page_title=title, body_class=" ".join(classes))
+    page = el.MapPage(page_title=title, body_class=" ".join(classes), oembed_url=options.oembed_url)
     config = {
         "view": view.js_state(),
         "embed": options.embed,
         "label": f"Map: {title}",
-        "attributions": attribution_html(manifest),
+        "attributions": attribution_html(zone_manifest(manifest)),
     }
     fmap = el.ConflictMap(center=(view.lat, view.lon), zoom=view.zoom, static_url=settings.static_url, config=config)
     page.add_child(fmap)
-    if view.basemap == "osm":
-        fmap.add_child(el.Basemap(settings.tile_url, settings.tile_attribution, settings.tile_max_zoom))
+    fmap.add_child(_basemaps(view, manifest, settings))
     for child in _zone_layers(manifest, settings) + _controls(view, manifest, settings, title, options):
         fmap.add_child(child)
     return page
@@ -102,17 +107,40 @@ def render_page(page: el.MapPage, nonce: str) -> str:
     return page.render(nonce=nonce)
 
 
+def _basemaps(view: MapView, manifest: Mapping, settings: MapSettings) -> el.Basemaps:
+    """The three backgrounds (offline layer, tiles, none); credits go with the one shown."""
+    offline = None
+    if BASEMAP_LAYER in manifest.get("layers", {}):
+        meta = manifest["layers"][BASEMAP_LAYER]
+        offline = {
+            "url": collection_url(settings, BASEMAP_LAYER),
+            "title": "Offline map (Natural Earth, GeoNames)",
+            "attributions": attribution_html({"layers": {BASEMAP_LAYER: meta}}),
+        }
+    tiles = {
+        "url": settings.tile_url,
+        "attribution": settings.tile_attribution,  # set by the operator, not user input
+        "maxZoom": settings.tile_max_zoom,
+        "title": "Map tiles",
+    }
+    initial = view.basemap if view.basemap != "offline" or offline else "none"
+    return el.Basemaps(initial=initial, offline=offline, tiles=tiles)
+
+
 def _zone_layers(manifest: Mapping, settings: MapSettings) -> list[Any]:
     layers: list[Any] = []
-    for layer_id in zone_layer_ids(manifest):
+    for order, layer_id in enumerate(zone_layer_ids(manifest)):
         meta = manifest["layers"][layer_id]
         layers.append(
             el.ZoneLayer(
                 id=layer_id,
+                order=order,
                 title=str(meta.get("title") or layer_id),
                 url=collection_url(settings, layer_id),
                 style=meta.get("style") or {},
                 dated=is_dated(meta),
+                validFrom=meta.get("valid_from"),
+                validTo=meta.get("valid_to"),
                 variants=bool(meta.get("variants")),
                 pageSize=min(settings.page_size, MAX_ZONE_FEATURES),
                 maxFeatures=MAX_ZONE_FEATURES,
@@ -130,6 +158,7 @@ def _zone_layers(manifest: Mapping, settings: MapSettings) -> list[Any]:
 
 
 def _legend_entries(manifest: Mapping) -> list[dict[str, Any]]:
+    # every zone layer; the page lists only those drawn (switched on, with features on the shown date)
     entries = []
     for layer_id in zone_layer_ids(manifest):
         meta = manifest["layers"][layer_id]
@@ -164,6 +193,13 @@ def _controls(view: MapView, manifest: Mapping, settings: MapSettings, title: st
     ]
     controls += tools if options.embed else []
     tiles = {"url": settings.tile_url, "maxZoom": settings.tile_max_zoom} if view.basemap == "osm" else None
-    outline = "nagorno-karabakh" if "nagorno-karabakh" in manifest.get("layers", {}) else None
-    controls.append(el.MiniMap(tiles=tiles, outlineUrl=collection_url(settings, outline) if outline else None))
+    layers = manifest.get("layers", {})
+    outline = "nagorno-karabakh" if "nagorno-karabakh" in layers else None
+    controls.append(
+        el.MiniMap(
+            tiles=tiles,
+            outlineUrl=collection_url(settings, outline) if outline else None,
+            basemapUrl=collection_url(settings, BASEMAP_LAYER) if BASEMAP_LAYER in layers else None,
+        )
+    )
     return controls
