@@ -5,14 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.webmap.builder import PageOptions, build_map, render_page
+from app.webmap.builder import DEFAULT_TITLE, PageOptions, build_map, render_page
 from app.webmap.csp import content_security_policy, new_nonce
-from app.webmap.embed import iframe_snippet, image_snippet, image_url
+from app.webmap.embed import (
+    embed_url,
+    iframe_snippet,
+    image_snippet,
+    image_url,
+    oembed_size,
+    responsive_snippet,
+)
+from app.webmap.embedpage import embed_page_html
 from app.webmap.errors import InvalidViewError, MapError, MapNotConfiguredError
 from app.webmap.render import check_size, describe, render_png, view_events
 from app.webmap.settings import MapSettings
@@ -104,7 +112,7 @@ def page_view(request: Request, query: Annotated[ViewQuery, Depends()]) -> MapVi
 
 def sized_view(request: Request, query: Annotated[ViewQuery, Depends()]) -> MapView:
     """The view of /map.png and /embed/code (which also take width and height)."""
-    return _parse(request, query, get_manifest(request), SIZE_PARAMS | {"variant"})
+    return _parse(request, query, get_manifest(request), SIZE_PARAMS | {"variant", "responsive", "f"})
 
 
 def _size(raw: str | None, name: str, default: int) -> int:
@@ -130,7 +138,8 @@ def _page(request: Request, view: MapView, *, embed: bool) -> HTMLResponse:
     html = render_page(build_map(view, get_manifest(request), settings, options), nonce)
     policy = content_security_policy(
         nonce,
-        tile_origin=settings.tile_origin,  # a reader may switch to the tiles; none are asked for until then
+        # a reader may switch to the tiles (none are asked for until then), except on basemap=none pages
+        tile_origin=None if view.basemap == "none" else settings.tile_origin,
         api_origin=settings.api_origin,
         frame_ancestors="*" if embed else "'self'",
     )
@@ -155,28 +164,100 @@ def embed_page(request: Request, view: Annotated[MapView, Depends(page_view)]) -
     return _page(request, view, embed=True)
 
 
-@router.get("/embed/code", summary="HTML snippet embedding the given view")
+@router.get("/embed/code", summary="Embed page: options, live preview and HTML snippet (f=json: the snippet)")
 def embed_code(
     request: Request,
     view: Annotated[MapView, Depends(sized_view)],
     variant: Annotated[Literal["iframe", "image"], Query(description="An iframe, or the static image.")] = "iframe",
     width: Annotated[str | None, Query(description="Width in pixels (200-3000, default 800).")] = None,
     height: Annotated[str | None, Query(description="Height in pixels (200-3000, default 600).")] = None,
-) -> dict[str, Any]:
-    """Return ``{"variant", "html", ...}``; the image variant carries alt text written from the data."""
-    base = _base_url(request, get_settings(request))
+    responsive: Annotated[
+        bool, Query(description="Fill the article's column, keeping the width:height shape (iframe).")
+    ] = False,
+    f: Annotated[Literal["html", "json"], Query(description="html: the embed page; json: the snippet.")] = "html",
+) -> Response:
+    """The page journalists embed from; ``f=json`` gives ``{"variant", "html", "src", ...}``."""
+    settings = get_settings(request)
+    base = _base_url(request, settings)
     w, h = _size(width, "width", 800), _size(height, "height", 600)
     check_size(w, h)
+    body = _snippet(request, view, base, variant, (w, h), responsive)
+    if f == "json":
+        return JSONResponse(body)
+    page_url = embed_url(base, view)
+    html = embed_page_html(
+        view,
+        get_manifest(request),
+        snippet=body,
+        preview_src=embed_url("", view),
+        oembed=f"{base}/oembed?{urlencode({'url': page_url})}",
+        public_url_set=bool(settings.public_url),
+        base_url=base,
+        options={"variant": variant, "width": w, "height": h, "responsive": responsive},
+    )
+    headers = {
+        "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'self'",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return HTMLResponse(html, headers=headers)
+
+
+def _snippet(
+    request: Request, view: MapView, base: str, variant: str, size: tuple[int, int], responsive: bool
+) -> dict[str, Any]:
+    w, h = size
     if variant == "iframe":
-        return {"variant": variant, "html": iframe_snippet(base, view, w, h)}
+        html = responsive_snippet(base, view, w, h) if responsive else iframe_snippet(base, view, w, h)
+        return {"variant": variant, "html": html, "src": embed_url(base, view), "preview": embed_url("", view)}
     data = get_map_data(request)
     alt = describe(view, get_manifest(request), data, view_events(view, data, w, h))
     return {
         "variant": variant,
         "html": image_snippet(base, view, w, h, alt),
         "src": image_url(base, view, w, h),
+        "preview": embed_url("", view),
         "alt": alt,
     }
+
+
+@router.get("/oembed", summary="oEmbed: the embed HTML of a /map or /embed URL, for publishing systems")
+def oembed(
+    request: Request,
+    url: Annotated[str, Query(description="A /map or /embed URL of this service.", max_length=4000)],
+    maxwidth: Annotated[int | None, Query(description="Largest width the consumer allows.", ge=200)] = None,
+    maxheight: Annotated[int | None, Query(description="Largest height the consumer allows.", ge=200)] = None,
+    format: Annotated[str, Query(description="Only json is offered.")] = "json",
+) -> Response:
+    """An oEmbed 1.0 ``rich`` response (404 for a URL that is not one of our maps, 501 for another format)."""
+    if format != "json":
+        return JSONResponse({"code": "NotImplemented", "description": "only format=json is offered"}, 501)
+    settings = get_settings(request)
+    base = _base_url(request, settings)
+    parts = urlsplit(url)
+    ours = {urlsplit(base).netloc, request.url.netloc}
+    if parts.scheme not in ("http", "https") or parts.netloc not in ours or parts.path not in ("/map", "/embed"):
+        return JSONResponse({"code": "NotFound", "description": f"not a map of this service: {url[:200]}"}, 404)
+    raw = {k: v for k, v in parse_qsl(parts.query) if k in VIEW_PARAMS}
+    view = parse_view(raw, get_manifest(request).get("layers", {}))
+    w, h = oembed_size(maxwidth, maxheight)
+    return JSONResponse(
+        {
+            "version": "1.0",
+            "type": "rich",
+            "provider_name": request.app.state.settings.title,
+            "provider_url": f"{base}/",
+            "title": view.title or DEFAULT_TITLE,
+            "html": iframe_snippet(base, view, w, h),
+            "width": w,
+            "height": h,
+            "thumbnail_url": image_url(base, view, 600, 400),
+            "thumbnail_width": 600,
+            "thumbnail_height": 400,
+        }
+    )
 
 
 @router.get("/map.png", summary="Static PNG of the view, for print and social media", response_class=Response)

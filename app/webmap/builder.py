@@ -117,14 +117,16 @@ def _basemaps(view: MapView, manifest: Mapping, settings: MapSettings) -> el.Bas
             "title": "Offline map (Natural Earth, GeoNames)",
             "attributions": attribution_html({"layers": {BASEMAP_LAYER: meta}}),
         }
-    tiles = {
+    tiles: dict[str, Any] | None = {
         "url": settings.tile_url,
         "attribution": settings.tile_attribution,  # set by the operator, not user input
         "maxZoom": settings.tile_max_zoom,
         "title": "Map tiles",
     }
+    if view.basemap == "none":
+        tiles = None  # a page asked for without any background never names a tile server
     initial = view.basemap if view.basemap != "offline" or offline else "none"
-    return el.Basemaps(initial=initial, offline=offline, tiles=tiles)
+    return el.Basemaps(initial=initial, offline=offline, tiles=tiles)  # tiles: None or the dict above
 
 
 def _zone_layers(manifest: Mapping, settings: MapSettings) -> list[Any]:

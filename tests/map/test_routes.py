@@ -71,7 +71,10 @@ def test_nonce_changes_per_response(client: TestClient) -> None:
 
 def test_assets_are_local_never_a_cdn(client: TestClient) -> None:
     tags = parse(client.get("/embed").text).tags
-    urls = [attrs.get("src") or attrs.get("href") for tag, attrs in tags if tag in ("script", "link")]
+    assets = [
+        (tag, attrs) for tag, attrs in tags if tag == "script" or (tag == "link" and attrs.get("rel") != "alternate")
+    ]
+    urls = [attrs.get("src") or attrs.get("href") for tag, attrs in assets]
     urls = [url for url in urls if url and not url.startswith("data:")]
     assert urls and all(url.startswith("/static/") for url in urls), urls
     for url in urls:
@@ -167,7 +170,10 @@ def test_png_has_requested_size_and_alt_text_from_the_data(client: TestClient) -
     image = Image.open(io.BytesIO(response.content))
     assert image.size == (640, 400)
     alt = unquote(response.headers["x-alt-text"])
-    assert alt == "14 reported events between 1 and 7 October 2020, most in Jabrayil and Fuzuli districts."
+    assert alt == (
+        "14 reported events between 1 and 7 October 2020: 6 in Jabrayil district, 5 in Fuzuli district "
+        "and 3 in Agdam district."
+    )
 
 
 def test_png_alt_text_for_a_day_without_events(client: TestClient) -> None:
@@ -194,7 +200,7 @@ def test_embed_code_iframe_reproduces_the_view(client: TestClient) -> None:
         "width": "400",
         "height": "300",
     }
-    body = client.get("/embed/code", params=params).json()
+    body = client.get("/embed/code", params={**params, "f": "json"}).json()
     tags = parse(body["html"]).tags
     assert [tag for tag, _ in tags] == ["iframe"]
     attrs = tags[0][1]
@@ -216,7 +222,7 @@ def test_embed_code_image_uses_the_png_alt_text(client: TestClient) -> None:
         "width": "640",
         "height": "400",
     }
-    body = client.get("/embed/code", params={**params, "variant": "image"}).json()
+    body = client.get("/embed/code", params={**params, "variant": "image", "f": "json"}).json()
     png = client.get("/map.png", params=params)
     img = next(attrs for tag, attrs in parse(body["html"]).tags if tag == "img")
     assert img["alt"] == unquote(png.headers["x-alt-text"]) == body["alt"]
@@ -291,6 +297,57 @@ def test_png_of_a_fresh_app_draws_the_seeded_events(
         response = seeded.get("/map.png", params={"zoom": "6", "width": "1200", "height": "800"})
     in_war = [r for r in seed_records if r["date_start"] <= "2020-11-10" and r["date_end"] >= "2020-09-27"]
     drawn = [r for r in in_war if r["location_precision"] < 6]
-    assert unquote(response.headers["x-alt-text"]).startswith(
-        f"{len(drawn)} reported events between 27 September and 10 November 2020"
-    )
+    alt = unquote(response.headers["x-alt-text"])
+    assert alt.startswith(f"{len(drawn)} reported events between 27 September and 10 November 2020")
+    check_claims(alt, drawn, map_data_dir)
+
+
+def zone_counts(records: list[dict[str, Any]], data_dir: Path) -> dict[str, int]:
+    """Events per named zone, counted here with shapely (not with the alt text's own join)."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    counts: dict[str, int] = {}
+    for layer, pattern in (
+        ("seven-districts", "{} district"),
+        ("nagorno-karabakh", "the former Nagorno-Karabakh oblast"),
+    ):
+        frame = gpd.read_file(data_dir / "layers" / f"{layer}.gpkg", layer=layer)
+        for name, geometry in zip(frame["name"], frame.geometry, strict=True):
+            label = pattern.format(name)
+            counts[label] = sum(1 for r in records if geometry.contains(Point(r["lon"], r["lat"])))
+    return counts
+
+
+CLAIM = re.compile(r"(most \((\d[\d,]*)\)|\d[\d,]*) in ((?:the former )?[A-Z][\w -]+?(?: district| oblast))")
+
+
+def check_claims(alt: str, records: list[dict[str, Any]], data_dir: Path) -> None:
+    """Every "N in <zone>" of ``alt`` is the zone's count; "most" is more than half; "N elsewhere" is the rest."""
+    total = len(records)
+    counts = zone_counts(records, data_dir)
+    claims = CLAIM.findall(alt)
+    assert claims, alt
+    named = 0
+    for number, most, label in claims:
+        value = int((most or number).replace(",", ""))
+        assert counts[label] == value, (label, value, counts[label], alt)
+        if most:
+            assert value * 2 > total, alt
+        named += value
+    assert "most in" not in alt  # the old wording claimed a majority for the largest share
+    rest = re.search(r"(\d[\d,]*) elsewhere", alt)
+    assert (int(rest.group(1).replace(",", "")) if rest else 0) == total - named, alt
+    ranked = sorted(counts.values(), reverse=True)
+    assert [int((m or n).replace(",", "")) for n, m, _ in claims] == ranked[: len(claims)]  # the largest, in order
+
+
+def test_alt_text_claims_match_the_counts(client: TestClient, events_fixture: list[dict[str, Any]]) -> None:
+    params = {"datetime": "2020-10-01/2020-10-31", "lat": "39.6", "lon": "46.9", "zoom": "7"}
+    alt = unquote(client.get("/map.png", params={**params, "width": "1200", "height": "800"}).headers["x-alt-text"])
+    in_dates = [
+        r
+        for r in events_fixture
+        if r["date_start"] <= "2020-10-31" and r["date_end"] >= "2020-10-01" and r["location_precision"] < 6
+    ]
+    check_claims(alt, in_dates, client.app.state.settings.data_dir)

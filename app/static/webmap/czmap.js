@@ -1233,10 +1233,12 @@
       names.offline = opts.offline.title;
     }
     // Tiles are credited only while they are shown (Leaflet adds a layer's attribution on add).
-    layers.osm = L.tileLayer(opts.tiles.url, {
-      attribution: opts.tiles.attribution, maxZoom: opts.tiles.maxZoom, czmapBasemap: 'osm'
-    });
-    names.osm = opts.tiles.title;
+    if (opts.tiles) {
+      layers.osm = L.tileLayer(opts.tiles.url, {
+        attribution: opts.tiles.attribution, maxZoom: opts.tiles.maxZoom, czmapBasemap: 'osm'
+      });
+      names.osm = opts.tiles.title;
+    }
     layers.none = L.layerGroup([], { czmapBasemap: 'none' });
     names.none = 'No basemap';
     Object.keys(layers).forEach(function (key) { ctx.layerControl.addBaseLayer(layers[key], escapeHtml(names[key])); });
