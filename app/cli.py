@@ -138,6 +138,7 @@ def serve_cmd(
 
     if data_dir is not None:
         os.environ["CZMAP_DATA_DIR"] = str(data_dir)
+    _warn_without_public_url(host)
     options: dict[str, Any] = {"host": host, "port": port, "proxy_headers": True, "access_log": access_log}
     if workers == 1 or reload:
         uvicorn.run("app.main:app", reload=reload, **options)
@@ -145,6 +146,16 @@ def serve_cmd(
     # a worker loads every layer and opens the event store before it answers the supervisor's health checks
     config = uvicorn.Config("app.main:app", workers=workers, timeout_worker_healthcheck=120, **options)
     Multiprocess(config, sockets=[_tcp_socket(host, port)]).run()
+
+
+def _warn_without_public_url(host: str) -> None:
+    """Warn when embed snippets would point at the server's own address (see CZMAP_PUBLIC_URL)."""
+    from app.webmap.embed import public_url_warning
+    from app.webmap.settings import MapSettings
+
+    warning = public_url_warning(host, MapSettings().public_url)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def _tcp_socket(host: str, port: int) -> socket.socket:

@@ -22,7 +22,7 @@ from app.webmap.embed import (
 )
 from app.webmap.embedpage import embed_page_html
 from app.webmap.errors import InvalidViewError, MapError, MapNotConfiguredError
-from app.webmap.render import check_size, describe, render_png, view_events
+from app.webmap.render import ImageFormat, check_size, describe, render_png, view_events
 from app.webmap.settings import MapSettings
 from app.webmap.sources import MapData
 from app.webmap.view import MapView, parse_view
@@ -260,20 +260,53 @@ def oembed(
     )
 
 
-@router.get("/map.png", summary="Static PNG of the view, for print and social media", response_class=Response)
-def map_png(
-    request: Request,
-    view: Annotated[MapView, Depends(sized_view)],
-    width: Annotated[str | None, Query(description="Width in pixels (200-3000, default 1200).")] = None,
-    height: Annotated[str | None, Query(description="Height in pixels (200-3000, default 800).")] = None,
-) -> Response:
-    """Render the view on the server; the alt text is in the ``X-Alt-Text`` header (percent-encoded UTF-8)."""
+def _image(request: Request, view: MapView, width: str | None, height: str | None, fmt: ImageFormat) -> Response:
     image = render_png(
         view,
         get_manifest(request),
         get_map_data(request),
         width=_size(width, "width", 1200),
         height=_size(height, "height", 800),
+        fmt=fmt,
     )
     headers = {"X-Alt-Text": quote(image.alt, safe=" ,.;:()'/-"), "Cache-Control": "public, max-age=300"}
-    return Response(image.png, media_type="image/png", headers=headers)
+    if fmt != "png":
+        headers["Content-Disposition"] = f'inline; filename="map.{fmt}"'
+    return Response(image.png, media_type=image.media_type, headers=headers)
+
+
+WidthQuery = Annotated[str | None, Query(description="Width in pixels (200-3000, default 1200; 100 px an inch).")]
+HeightQuery = Annotated[str | None, Query(description="Height in pixels (200-3000, default 800; 100 px an inch).")]
+
+
+@router.get("/map.png", summary="Static PNG of the view, for print and social media", response_class=Response)
+def map_png(
+    request: Request,
+    view: Annotated[MapView, Depends(sized_view)],
+    width: WidthQuery = None,
+    height: HeightQuery = None,
+) -> Response:
+    """Render the view on the server; the alt text is in the ``X-Alt-Text`` header (percent-encoded UTF-8)."""
+    return _image(request, view, width, height, "png")
+
+
+@router.get("/map.svg", summary="Static SVG of the view (vector, for print and editing)", response_class=Response)
+def map_svg(
+    request: Request,
+    view: Annotated[MapView, Depends(sized_view)],
+    width: WidthQuery = None,
+    height: HeightQuery = None,
+) -> Response:
+    """The image of /map.png as SVG (text drawn as outlines); alt text in ``X-Alt-Text``."""
+    return _image(request, view, width, height, "svg")
+
+
+@router.get("/map.pdf", summary="Static PDF of the view (vector, for print)", response_class=Response)
+def map_pdf(
+    request: Request,
+    view: Annotated[MapView, Depends(sized_view)],
+    width: WidthQuery = None,
+    height: HeightQuery = None,
+) -> Response:
+    """The image of /map.png as a one-page PDF; alt text in ``X-Alt-Text``."""
+    return _image(request, view, width, height, "pdf")

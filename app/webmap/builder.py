@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -58,6 +59,31 @@ def is_dated(meta: Mapping) -> bool:
     """
     columns = meta.get("properties") or {}
     return bool(meta.get("valid_from") or meta.get("valid_to") or "valid_from" in columns or "valid_to" in columns)
+
+
+def layer_day(meta: Mapping, start: date, end: date) -> tuple[date, bool]:
+    """The day a dated layer is drawn for, and whether that is its last day.
+
+    The last day shown; but a layer whose validity ends within the dates shown (``valid_to`` after the start and
+    not after the end) is drawn as on its last day, the day before ``valid_to``: the 1994 line of contact (valid to
+    10 November 2020, excluded) is drawn in a view of the war as on 9 November 2020. The page's script applies the
+    same rule (``czmap.layerDay``).
+
+    Examples
+    --------
+    >>> meta = {"valid_from": "1994-05-12", "valid_to": "2020-11-10"}
+    >>> layer_day(meta, date(2020, 9, 27), date(2020, 11, 10))
+    (datetime.date(2020, 11, 9), True)
+    >>> layer_day(meta, date(2020, 10, 1), date(2020, 10, 31)), layer_day(meta, date(2020, 11, 15), date(2020, 11, 20))
+    ((datetime.date(2020, 10, 31), False), (datetime.date(2020, 11, 20), False))
+
+    """
+    valid_to = meta.get("valid_to")
+    if valid_to:
+        ends = date.fromisoformat(str(valid_to))
+        if start < ends <= end:
+            return ends - timedelta(days=1), True
+    return end, False
 
 
 def collection_url(settings: MapSettings, collection: str) -> str:
