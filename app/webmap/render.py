@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib import patheffects
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
@@ -409,8 +410,38 @@ def _draw_control(ax: Axes, frame: gpd.GeoDataFrame, title: str) -> list:
     for who, part in frame.groupby(frame["controlled_by"].fillna("unknown").astype(str), sort=True):
         colour = control_colour(who)
         part.plot(ax=ax, facecolor=colour, alpha=0.35, edgecolor="#333333", linewidth=0.6)
-        handles.append(Patch(facecolor=colour, edgecolor="#333333", alpha=0.6, label=f"{title}: {who}"))
+        handles.append(Patch(facecolor=colour, edgecolor="#333333", alpha=0.6, label=f"Held by {who}"))
     return handles
+
+
+def _legend_panel(fig: Figure, view: MapView, handles: list, colour: str) -> Artist:
+    """The legend in the panel right of the map, in the largest type (7, 6 or 5 pt) that fits above the footer."""
+    width, height = fig.get_size_inches() * fig.dpi
+    panel_px = legend_width(int(width))
+    labels = [str(handle.get_label()) for handle in handles]
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    legend: Artist | None = None
+    for fontsize in (7, 6, 5):
+        if legend is not None:
+            legend.remove()
+        chars = max(10, int((panel_px - 50) / (0.8 * fontsize)))  # about the glyph width at that size
+        for handle, label in zip(handles, labels, strict=True):
+            handle.set_label("\n".join(textwrap.wrap(label, chars)))
+        legend = fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1 - (panel_px - 4) / width, 1 - HEADER_PX / height),
+            fontsize=fontsize,
+            framealpha=1.0,
+            borderaxespad=0.0,
+            labelcolor=colour,
+            facecolor="#1e1e1e" if view.dark else "#ffffff",
+            edgecolor="#888888",
+        )
+        if legend.get_window_extent(renderer).y0 >= FOOTER_PX:
+            break
+    assert legend is not None
+    return legend
 
 
 def _column(frame: gpd.GeoDataFrame, name: str) -> pd.Series:
@@ -482,36 +513,22 @@ def _decorate(
     width, height = fig.get_size_inches() * fig.dpi
     colour = "#eeeeee" if view.dark else "#111111"
     fig.set_facecolor("#111111" if view.dark else "#ffffff")
-    fig.text(8 / width, 1 - 6 / height, view.title or DEFAULT_TITLE, fontsize=13, weight="bold", color=colour, va="top")
-    when = f"{count:,} reported events {date_phrase(view.start, view.end)}"
+    size = 13 if width >= 700 else 10
+    heading = textwrap.shorten(view.title or DEFAULT_TITLE, width=max(20, int(width / (size * 0.8))), placeholder="…")
+    fig.text(8 / width, 1 - 6 / height, heading, fontsize=size, weight="bold", color=colour, va="top")
+    when = f"{count:,} reported {'event' if count == 1 else 'events'} {date_phrase(view.start, view.end)}"
     if unmapped:
         when += f" ({unmapped:,} more located only to the country or in waters/airspace: not drawn)"
-    fig.text(8 / width, 1 - 30 / height, when, fontsize=10, color=colour, va="top")
-    zones = {**manifest, "layers": {k: v for k, v in manifest.get("layers", {}).items() if k != BASEMAP_LAYER}}
-    basemap = "none"
-    if offline:
-        basemap = attribution_text({"layers": {BASEMAP_LAYER: manifest["layers"][BASEMAP_LAYER]}})
-    credits = f"Zones: {attribution_text(zones)}. Events: see each event's sources. Basemap: {basemap}."
-    wrapped = "\n".join(textwrap.wrap(credits, width=max(40, int(width / 4.4)))[:4])
+    fig.text(8 / width, 1 - 30 / height, when, fontsize=10 if width >= 700 else 8, color=colour, va="top")
+    # every source once (zones and basemap share Natural Earth and GeoNames)
+    shown = (
+        manifest if offline else {"layers": {k: v for k, v in manifest.get("layers", {}).items() if k != BASEMAP_LAYER}}
+    )
+    basemap = "our own, from these sources" if offline else "none"
+    credits = f"Sources: {attribution_text(shown)}. Events: see each event's sources. Basemap: {basemap}."
+    wrapped = "\n".join(textwrap.wrap(credits, width=max(40, int(width / 6.2)))[:4])
     credits_text = fig.text(
         8 / width, (FOOTER_PX - 3) / height, wrapped, fontsize=6, color=colour, va="top", linespacing=1.2
     )
-    legend = None
-    if handles:
-        panel_px = legend_width(int(width))
-        chars = max(16, int((panel_px - 45) / 5.6))
-        for handle in handles:
-            handle.set_label("\n".join(textwrap.wrap(str(handle.get_label()), chars)))
-        top = 1 - HEADER_PX / height
-        legend = fig.legend(
-            handles=handles,
-            loc="upper left",
-            bbox_to_anchor=(1 - (panel_px - 4) / width, top),
-            fontsize=7 if len(handles) <= 14 else 6,
-            framealpha=1.0,
-            borderaxespad=0.0,
-            labelcolor=colour,
-            facecolor="#1e1e1e" if view.dark else "#ffffff",
-            edgecolor="#888888",
-        )
+    legend = _legend_panel(fig, view, handles, colour) if handles else None
     return legend, credits_text

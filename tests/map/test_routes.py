@@ -351,3 +351,84 @@ def test_alt_text_claims_match_the_counts(client: TestClient, events_fixture: li
         if r["date_start"] <= "2020-10-31" and r["date_end"] >= "2020-10-01" and r["location_precision"] < 6
     ]
     check_claims(alt, in_dates, client.app.state.settings.data_dir)
+
+
+def test_embed_code_is_a_page_and_json_on_request(client: TestClient) -> None:
+    page = client.get("/embed/code", params={"title": PAYLOADS[1], "responsive": "true"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "script-src 'self';" in page.headers["content-security-policy"]  # no inline script at all
+    assert "<img src=x" not in page.text
+    tags = parse(page.text).tags
+    textarea = page.text.split('<textarea id="snippet" readonly rows="6">')[1].split("</textarea>")[0]
+    snippet = unescape(textarea)  # what the reader copies
+    assert snippet.startswith('<div style="position:relative;width:100%;height:0;padding-top:75.00%">')
+    assert "https://maps.example.org/embed?" in snippet
+    assert any(tag == "iframe" and attrs["id"] == "preview" for tag, attrs in tags)
+    assert "CZMAP_PUBLIC_URL" not in page.text  # set in this app: no warning
+    body = client.get("/embed/code", params={"title": PAYLOADS[1], "responsive": "true", "f": "json"}).json()
+    assert body["html"] == snippet
+
+
+def test_oembed_answers_for_our_maps_only(client: TestClient) -> None:
+    url = "https://maps.example.org/map?zoom=9&title=War%20%26%20peace&datetime=2020-10-01"
+    body = client.get("/oembed", params={"url": url, "maxwidth": "400"}).json()
+    assert body["version"] == "1.0" and body["type"] == "rich"
+    assert (body["width"], body["height"]) == (400, 300)
+    assert body["title"] == "War & peace"
+    iframe = parse(body["html"]).tags[0]
+    assert iframe[0] == "iframe"
+    src = urlsplit(iframe[1]["src"])
+    assert (src.netloc, src.path) == ("maps.example.org", "/embed")
+    assert parse_qs(src.query)["datetime"] == ["2020-10-01"]
+    for foreign in ("https://evil.example/map", "https://maps.example.org/collections", "javascript:alert(1)"):
+        assert client.get("/oembed", params={"url": foreign}).status_code == 404
+    assert client.get("/oembed", params={"url": url, "format": "xml"}).status_code == 501
+    assert client.get("/oembed", params={"url": url + "&zoom=99"}).status_code == 400
+
+
+def test_map_pages_link_their_oembed(client: TestClient) -> None:
+    for path in ("/map", "/embed"):
+        links = [a for tag, a in parse(client.get(path, params={"zoom": "9"}).text).tags if tag == "link"]
+        oembed = next(a for a in links if a.get("type") == "application/json+oembed")
+        target = parse_qs(urlsplit(oembed["href"]).query)["url"][0]
+        assert target.startswith(f"https://maps.example.org{path}?") and "zoom=9" in target
+        assert client.get("/oembed", params={"url": target}).status_code == 200
+
+
+def test_static_map_as_svg_and_pdf(client: TestClient) -> None:
+    params = {"datetime": "2020-10-01/2020-10-07", "width": "600", "height": "400"}
+    svg = client.get("/map.svg", params=params)
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.content.lstrip().startswith(b"<?xml") and b"<svg" in svg.content[:2000]
+    pdf = client.get("/map.pdf", params=params)
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    png_alt = client.get("/map.png", params=params).headers["x-alt-text"]
+    assert svg.headers["x-alt-text"] == pdf.headers["x-alt-text"] == png_alt
+
+
+def test_static_legend_beside_the_map_with_a_scale_bar(client: TestClient) -> None:
+    app = client.app
+    for width in (1200, 400):
+        view = parse_view({"datetime": "2020-10-01/2020-10-07"}, app.state.manifest["layers"])
+        static = render_png(view, app.state.manifest, app.state.map_data, width=width, height=500)
+        assert static.legend_box and static.map_box
+        legend, area = static.legend_box, static.map_box
+        assert legend[0] >= area[2] - 1, (legend, area)  # to the right of the map: never over the data
+        assert legend[2] <= width + 1
+        assert static.scale_km in (10.0, 20.0, 50.0, 100.0, 200.0)
+
+
+def test_static_map_draws_the_line_of_contact_in_the_default_view(client: TestClient) -> None:
+    app = client.app
+    view = parse_view({"layers": "line-of-contact-1994"}, app.state.manifest["layers"])
+    static = render_png(view, app.state.manifest, app.state.map_data, width=600, height=400)
+    assert static.legend_box is not None  # the line (as on 9 November 2020) is drawn and in the legend
+
+
+def test_landing_page_links_to_the_map_and_the_embed_page(client: TestClient) -> None:
+    html = client.get("/", params={"f": "html"}).text
+    hrefs = [a.get("href") for tag, a in parse(html).tags if tag == "a"]
+    assert any(h and h.endswith("/map") for h in hrefs) and any(h and h.endswith("/embed/code") for h in hrefs)
+    # each combination of credits is written once
+    cells = re.findall(r"<td>(Made with Natural Earth \(4\.0\.0\))</td>", html)
+    assert len(cells) == 1
