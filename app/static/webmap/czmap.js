@@ -1128,7 +1128,9 @@
     }
     if (!L.Control.MiniMap) { return null; }
     return new L.Control.MiniMap(layer, {
-      toggleDisplay: true, minimized: !!ctx.config.embed || ctx.small, position: 'bottomright', zoomLevelOffset: -5,
+      // our basemap covers the region only: a closer overview than the world-wide tiles need
+      toggleDisplay: true, minimized: !!ctx.config.embed || ctx.small, position: 'bottomright',
+      zoomLevelOffset: opts.tiles ? -5 : -3,
       strings: { hideText: 'Hide the overview map', showText: 'Show the overview map' }
     }).addTo(ctx.map);
   };
