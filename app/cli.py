@@ -138,7 +138,9 @@ def serve_cmd(
     from app.main import create_app
 
     # the settings travel to each worker with the factory (pickled), never through the environment
-    factory = functools.partial(create_app, load_settings(data_dir=data_dir))
+    settings = load_settings(data_dir=data_dir)
+    factory = functools.partial(create_app, settings)
+    _warn_without_public_url(host, settings)
     options: dict[str, Any] = {"host": host, "port": port, "proxy_headers": True, "access_log": access_log}
     if reload:
         uvicorn.run("app.main:app", reload=True, **options)  # reload re-imports: settings from the environment
@@ -149,6 +151,15 @@ def serve_cmd(
         return
     # a worker loads every layer and opens the event store before it answers the supervisor's health checks
     Multiprocess(config, sockets=[_tcp_socket(host, port)]).run()
+
+
+def _warn_without_public_url(host: str, settings: Settings) -> None:
+    """Warn when embed snippets would point at the server's own address (see CZMAP_SERVICE__PUBLIC_URL)."""
+    from app.webmap.embed import public_url_warning
+
+    warning = public_url_warning(host, settings.service.public_url)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def _tcp_socket(host: str, port: int) -> socket.socket:

@@ -22,6 +22,7 @@ import geopandas as gpd
 import pyogrio
 
 from geodata import checks, display
+from geodata.basemap import BASEMAP_BUILDERS
 from geodata.builders import BUILDERS, BuildContext, Builder
 from geodata.errors import BuildCheckFailed, LayerDefinitionError
 from geodata.layerdefs import LayerDefinition, LayerRegistry
@@ -53,6 +54,7 @@ def build_all(
     on_step: StepCallback | None = None,
 ) -> dict[str, Any]:
     """Build, check and write every layer of ``registry``; return the manifest written."""
+    builders = {**BASEMAP_BUILDERS, **builders}  # the basemap builder lives in its own module
     ctx = BuildContext(source_paths=dict(source_paths))
     built: dict[str, BuiltLayer] = {}
     for definition in registry:

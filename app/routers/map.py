@@ -5,18 +5,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.http.request import base_url, reject_unknown_parameters
 from app.settings import Settings
-from app.webmap.builder import PageOptions, build_map, render_page
+from app.webmap.builder import DEFAULT_TITLE, PageOptions, build_map, render_page
 from app.webmap.csp import content_security_policy, new_nonce
-from app.webmap.embed import iframe_snippet, image_snippet, image_url
+from app.webmap.embed import (
+    embed_url,
+    iframe_snippet,
+    image_snippet,
+    image_url,
+    oembed_size,
+    responsive_snippet,
+)
+from app.webmap.embedpage import embed_page_html
 from app.webmap.errors import InvalidViewError, MapNotConfiguredError
-from app.webmap.render import check_size, describe, render_png, view_events
+from app.webmap.render import ImageFormat, check_size, describe, render_png, view_events
 from app.webmap.sources import MapData
 from app.webmap.view import MapView, parse_view
 
@@ -40,9 +48,15 @@ class ViewQuery:
     )
     event_type: Annotated[str | None, Query(description="Comma-separated event types to show (default all).")] = None
     verification: Annotated[str | None, Query(description="Comma-separated verification statuses to show.")] = None
-    basemap: Annotated[Literal["osm", "none"] | None, Query(description="'osm' tiles or 'none' (offline).")] = None
+    basemap: Annotated[
+        Literal["offline", "osm", "none"] | None,
+        Query(description="'offline' (default: our own basemap, no tile server), 'osm' (the tile server) or 'none'."),
+    ] = None
     dark: Annotated[str | None, Query(description="true for the dark theme.")] = None
     title: Annotated[str | None, Query(description="Title shown on the map (text, at most 200 characters).")] = None
+
+
+VIEW_PARAMS = frozenset(ViewQuery.__dataclass_fields__)
 
 
 def get_manifest(request: Request) -> Mapping:
@@ -67,9 +81,18 @@ def get_map_data(request: Request) -> MapData:
     return data
 
 
+def _parse(request: Request, query: ViewQuery, manifest: Mapping) -> MapView:
+    return parse_view(asdict(query), manifest.get("layers", {}))
+
+
 def page_view(request: Request, query: Annotated[ViewQuery, Depends()]) -> MapView:
-    """The view of /map, /embed, /embed/code and /map.png (the last two also take a size)."""
-    return parse_view(asdict(query), get_manifest(request).get("layers", {}))
+    """The view of /map and /embed."""
+    return _parse(request, query, get_manifest(request))
+
+
+def sized_view(request: Request, query: Annotated[ViewQuery, Depends()]) -> MapView:
+    """The view of /map.png and /embed/code (which also take width and height)."""
+    return _parse(request, query, get_manifest(request))
 
 
 def _size(raw: str | None, name: str, default: int) -> int:
@@ -87,11 +110,16 @@ def _base_url(request: Request, settings: Settings) -> str:
 def _page(request: Request, view: MapView, *, embed: bool) -> HTMLResponse:
     settings = get_settings(request)
     nonce = new_nonce()
-    options = PageOptions(embed=embed, full_map_url=f"{_base_url(request, settings)}/map")
+    base = _base_url(request, settings)
+    page_url = f"{base}{request.url.path}?{urlencode(view.query())}"
+    options = PageOptions(
+        embed=embed, full_map_url=f"{base}/map", oembed_url=f"{base}/oembed?{urlencode({'url': page_url})}"
+    )
     html = render_page(build_map(view, get_manifest(request), settings, options), nonce)
     policy = content_security_policy(
         nonce,
-        tile_origin=settings.basemap.origin if view.basemap == "osm" else None,
+        # a reader may switch to the tiles (none are asked for until then), except on basemap=none pages
+        tile_origin=None if view.basemap == "none" else settings.basemap.origin,
         api_origin=settings.map.api_origin,
         frame_ancestors="*" if embed else "'self'",
     )
@@ -116,44 +144,149 @@ def embed_page(request: Request, view: Annotated[MapView, Depends(page_view)]) -
     return _page(request, view, embed=True)
 
 
-@router.get("/embed/code", summary="HTML snippet embedding the given view")
+@router.get("/embed/code", summary="Embed page: options, live preview and HTML snippet (f=json: the snippet)")
 def embed_code(
     request: Request,
-    view: Annotated[MapView, Depends(page_view)],
+    view: Annotated[MapView, Depends(sized_view)],
     variant: Annotated[Literal["iframe", "image"], Query(description="An iframe, or the static image.")] = "iframe",
     width: Annotated[str | None, Query(description="Width in pixels (200-3000, default 800).")] = None,
     height: Annotated[str | None, Query(description="Height in pixels (200-3000, default 600).")] = None,
-) -> dict[str, Any]:
-    """Return ``{"variant", "html", ...}``; the image variant carries alt text written from the data."""
-    base = _base_url(request, get_settings(request))
+    responsive: Annotated[
+        bool, Query(description="Fill the article's column, keeping the width:height shape (iframe).")
+    ] = False,
+    f: Annotated[Literal["html", "json"], Query(description="html: the embed page; json: the snippet.")] = "html",
+) -> Response:
+    """The page journalists embed from; ``f=json`` gives ``{"variant", "html", "src", ...}``."""
+    settings = get_settings(request)
+    base = _base_url(request, settings)
     w, h = _size(width, "width", 800), _size(height, "height", 600)
     check_size(w, h)
+    body = _snippet(request, view, base, variant, (w, h), responsive)
+    if f == "json":
+        return JSONResponse(body)
+    page_url = embed_url(base, view)
+    html = embed_page_html(
+        view,
+        get_manifest(request),
+        snippet=body,
+        preview_src=embed_url("", view),
+        oembed=f"{base}/oembed?{urlencode({'url': page_url})}",
+        public_url_set=bool(settings.service.public_url),
+        base_url=base,
+        options={"variant": variant, "width": w, "height": h, "responsive": responsive},
+    )
+    headers = {
+        "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'self'",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return HTMLResponse(html, headers=headers)
+
+
+def _snippet(
+    request: Request, view: MapView, base: str, variant: str, size: tuple[int, int], responsive: bool
+) -> dict[str, Any]:
+    w, h = size
     if variant == "iframe":
-        return {"variant": variant, "html": iframe_snippet(base, view, w, h)}
+        html = responsive_snippet(base, view, w, h) if responsive else iframe_snippet(base, view, w, h)
+        return {"variant": variant, "html": html, "src": embed_url(base, view), "preview": embed_url("", view)}
     data = get_map_data(request)
     alt = describe(view, get_manifest(request), data, view_events(view, data, w, h))
     return {
         "variant": variant,
         "html": image_snippet(base, view, w, h, alt),
         "src": image_url(base, view, w, h),
+        "preview": embed_url("", view),
         "alt": alt,
     }
 
 
-@router.get("/map.png", summary="Static PNG of the view, for print and social media", response_class=Response)
-def map_png(
+@router.get("/oembed", summary="oEmbed: the embed HTML of a /map or /embed URL, for publishing systems")
+def oembed(
     request: Request,
-    view: Annotated[MapView, Depends(page_view)],
-    width: Annotated[str | None, Query(description="Width in pixels (200-3000, default 1200).")] = None,
-    height: Annotated[str | None, Query(description="Height in pixels (200-3000, default 800).")] = None,
+    url: Annotated[str, Query(description="A /map or /embed URL of this service.", max_length=4000)],
+    maxwidth: Annotated[int | None, Query(description="Largest width the consumer allows.", ge=200)] = None,
+    maxheight: Annotated[int | None, Query(description="Largest height the consumer allows.", ge=200)] = None,
+    format: Annotated[str, Query(description="Only json is offered.")] = "json",
 ) -> Response:
-    """Render the view on the server; the alt text is in the ``X-Alt-Text`` header (percent-encoded UTF-8)."""
+    """An oEmbed 1.0 ``rich`` response (404 for a URL that is not one of our maps, 501 for another format)."""
+    if format != "json":
+        return JSONResponse({"code": "NotImplemented", "description": "only format=json is offered"}, 501)
+    settings = get_settings(request)
+    base = _base_url(request, settings)
+    parts = urlsplit(url)
+    ours = {urlsplit(base).netloc, request.url.netloc}
+    if parts.scheme not in ("http", "https") or parts.netloc not in ours or parts.path not in ("/map", "/embed"):
+        return JSONResponse({"code": "NotFound", "description": f"not a map of this service: {url[:200]}"}, 404)
+    raw = {k: v for k, v in parse_qsl(parts.query) if k in VIEW_PARAMS}
+    view = parse_view(raw, get_manifest(request).get("layers", {}))
+    w, h = oembed_size(maxwidth, maxheight)
+    return JSONResponse(
+        {
+            "version": "1.0",
+            "type": "rich",
+            "provider_name": settings.service.title,
+            "provider_url": f"{base}/",
+            "title": view.title or DEFAULT_TITLE,
+            "html": iframe_snippet(base, view, w, h),
+            "width": w,
+            "height": h,
+            "thumbnail_url": image_url(base, view, 600, 400),
+            "thumbnail_width": 600,
+            "thumbnail_height": 400,
+        }
+    )
+
+
+def _image(request: Request, view: MapView, width: str | None, height: str | None, fmt: ImageFormat) -> Response:
     image = render_png(
         view,
         get_manifest(request),
         get_map_data(request),
         width=_size(width, "width", 1200),
         height=_size(height, "height", 800),
+        fmt=fmt,
     )
     headers = {"X-Alt-Text": quote(image.alt, safe=" ,.;:()'/-"), "Cache-Control": "public, max-age=300"}
-    return Response(image.png, media_type="image/png", headers=headers)
+    if fmt != "png":
+        headers["Content-Disposition"] = f'inline; filename="map.{fmt}"'
+    return Response(image.png, media_type=image.media_type, headers=headers)
+
+
+WidthQuery = Annotated[str | None, Query(description="Width in pixels (200-3000, default 1200; 100 px an inch).")]
+HeightQuery = Annotated[str | None, Query(description="Height in pixels (200-3000, default 800; 100 px an inch).")]
+
+
+@router.get("/map.png", summary="Static PNG of the view, for print and social media", response_class=Response)
+def map_png(
+    request: Request,
+    view: Annotated[MapView, Depends(sized_view)],
+    width: WidthQuery = None,
+    height: HeightQuery = None,
+) -> Response:
+    """Render the view on the server; the alt text is in the ``X-Alt-Text`` header (percent-encoded UTF-8)."""
+    return _image(request, view, width, height, "png")
+
+
+@router.get("/map.svg", summary="Static SVG of the view (vector, for print and editing)", response_class=Response)
+def map_svg(
+    request: Request,
+    view: Annotated[MapView, Depends(sized_view)],
+    width: WidthQuery = None,
+    height: HeightQuery = None,
+) -> Response:
+    """The image of /map.png as SVG (text drawn as outlines); alt text in ``X-Alt-Text``."""
+    return _image(request, view, width, height, "svg")
+
+
+@router.get("/map.pdf", summary="Static PDF of the view (vector, for print)", response_class=Response)
+def map_pdf(
+    request: Request,
+    view: Annotated[MapView, Depends(sized_view)],
+    width: WidthQuery = None,
+    height: HeightQuery = None,
+) -> Response:
+    """The image of /map.png as a one-page PDF; alt text in ``X-Alt-Text``."""
+    return _image(request, view, width, height, "pdf")

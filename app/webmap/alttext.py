@@ -35,22 +35,6 @@ def date_phrase(start: date, end: date) -> str:
     return f"between {start.day} {start:%B %Y} and {end.day} {end:%B %Y}"
 
 
-def join_places(labels: list[str]) -> str:
-    """Join place labels, merging ``X district`` and ``Y district`` into ``X and Y districts``.
-
-    Examples
-    --------
-    >>> join_places(["Jabrayil district", "Fuzuli district"])
-    'Jabrayil and Fuzuli districts'
-    >>> join_places(["Agdam district", "the former Nagorno-Karabakh oblast"])
-    'Agdam district and the former Nagorno-Karabakh oblast'
-
-    """
-    if len(labels) == 2 and all(label.endswith(" district") for label in labels):
-        return f"{labels[0].removesuffix(' district')} and {labels[1].removesuffix(' district')} districts"
-    return " and ".join(labels)
-
-
 def count_by_zone(events: gpd.GeoDataFrame, index: ZoneIndex) -> dict[str, int]:
     """Number of events in each named zone, by the zone index's rule (events outside every zone are not counted).
 
@@ -76,33 +60,48 @@ def count_by_zone(events: gpd.GeoDataFrame, index: ZoneIndex) -> dict[str, int]:
     return counts
 
 
+#: How many zones the alt text names before it sums up the rest.
+MAX_NAMED_ZONES = 3
+
+
 def where_phrase(counts: dict[str, int], total: int) -> str:
-    """Where most events were: the one or two zones holding at least half of them, if any.
+    """Where the events were, with the count of each zone named, so every claim can be checked.
+
+    "Most" is said only of more than half. Up to ``MAX_NAMED_ZONES`` zones are named, largest first; the rest
+    (other zones, or no zone) are summed up as "elsewhere".
 
     Examples
     --------
     >>> where_phrase({"Jabrayil district": 6, "Fuzuli district": 5, "Agdam district": 3}, 14)
-    ', most in Jabrayil and Fuzuli districts'
-    >>> where_phrase({"Agdam district": 1}, 1)
-    ', in Agdam district'
+    ': 6 in Jabrayil district, 5 in Fuzuli district and 3 in Agdam district'
+    >>> where_phrase({"the former Nagorno-Karabakh oblast": 31, "Fuzuli district": 9}, 80)
+    ': 31 in the former Nagorno-Karabakh oblast, 9 in Fuzuli district and 40 elsewhere'
+    >>> where_phrase({"Agdam district": 9, "Fuzuli district": 2}, 12)
+    ': most (9) in Agdam district, 2 in Fuzuli district and 1 elsewhere'
+    >>> where_phrase({"Agdam district": 1}, 1), where_phrase({"Agdam district": 4}, 4)
+    (', in Agdam district', ', all in Agdam district')
 
     """
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ranked = [item for item in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if item[1] > 0]
     if not ranked or total == 0:
         return ""
     if ranked[0][1] == total:
         return f", {'all ' if total > 1 else ''}in {ranked[0][0]}"
-    if ranked[0][1] * 2 >= total:
-        return f", most in {ranked[0][0]}"
-    if len(ranked) > 1 and (ranked[0][1] + ranked[1][1]) * 2 >= total:
-        return f", most in {join_places([ranked[0][0], ranked[1][0]])}"
-    return f", spread over {len(ranked)} areas, most in {ranked[0][0]}"
+    named = ranked[:MAX_NAMED_ZONES]
+    parts = [f"{count:,} in {label}" for label, count in named]
+    if named[0][1] * 2 > total:
+        parts[0] = f"most ({named[0][1]:,}) in {named[0][0]}"
+    rest = total - sum(count for _, count in named)
+    if rest > 0:
+        parts.append(f"{rest:,} elsewhere")
+    return ": " + (parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1])
 
 
 def alt_text(events: gpd.GeoDataFrame, index: ZoneIndex, start: date, end: date) -> str:
     """Write a sentence describing the events of a view.
 
-    For example "14 reported events between 1 and 7 October 2020, most in Jabrayil and Fuzuli districts".
+    For example "14 reported events between 1 and 7 October 2020: 6 in Jabrayil district, 5 in Fuzuli district
+    and 3 in Agdam district".
 
     Parameters
     ----------

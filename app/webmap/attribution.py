@@ -49,7 +49,7 @@ def attribution_html(manifest: Mapping) -> list[str]:
     """
     lines = []
     for text, licence, url in source_credits(manifest):
-        line = escape(text)
+        line = escape(text.rstrip(".") if licence and licence not in text else text)
         if licence and licence not in text:
             label = escape(licence)
             link = f'<a href="{escape(url)}" target="_blank" rel="noopener">{label}</a>' if is_web_url(url) else label
@@ -62,5 +62,5 @@ def attribution_text(manifest: Mapping) -> str:
     """Plain-text credits of every source (for the static image)."""
     parts = []
     for text, licence, _url in source_credits(manifest):
-        parts.append(text if not licence or licence in text else f"{text} ({licence})")
+        parts.append(text if not licence or licence in text else f"{text.rstrip('.')} ({licence})")
     return "; ".join(parts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,7 +12,7 @@ from app.events.vocab import ACLED_EVENT_TYPES
 from app.settings import Settings
 from app.webmap import elements as el
 from app.webmap.attribution import attribution_html
-from app.webmap.view import EARLIEST, EVENTS, LATEST, WAR_END, WAR_START, ZONE_ORDER, MapView
+from app.webmap.view import BASEMAP_LAYER, EARLIEST, EVENTS, LATEST, WAR_END, WAR_START, ZONE_ORDER, MapView
 
 DEFAULT_TITLE = "Reported fighting in the 2020 Nagorno-Karabakh war"
 MAX_ZONE_FEATURES = 5_000
@@ -23,12 +24,18 @@ class PageOptions:
 
     embed: bool = False
     full_map_url: str | None = None
+    oembed_url: str | None = None
 
 
 def zone_layer_ids(manifest: Mapping) -> list[str]:
-    """Ids of the manifest's layers in drawing order (known zones first, then any others)."""
-    present = list(manifest.get("layers", {}))
+    """Ids of the manifest's zone layers in drawing order (known zones first, then any others; not the basemap)."""
+    present = [layer for layer in manifest.get("layers", {}) if layer != BASEMAP_LAYER]
     return [layer for layer in ZONE_ORDER if layer in present] + [other for other in present if other not in ZONE_ORDER]
+
+
+def zone_manifest(manifest: Mapping) -> dict[str, Any]:
+    """The manifest without the basemap layer (credited by the basemap itself, only while it is shown)."""
+    return {**manifest, "layers": {k: v for k, v in manifest.get("layers", {}).items() if k != BASEMAP_LAYER}}
 
 
 def geometry_kind(geometry_type: str | None) -> str:
@@ -52,6 +59,31 @@ def is_dated(meta: Mapping) -> bool:
     """
     columns = meta.get("properties") or {}
     return bool(meta.get("valid_from") or meta.get("valid_to") or "valid_from" in columns or "valid_to" in columns)
+
+
+def layer_day(meta: Mapping, start: date, end: date) -> tuple[date, bool]:
+    """The day a dated layer is drawn for, and whether that is its last day.
+
+    The last day shown; but a layer whose validity ends within the dates shown (``valid_to`` after the start and
+    not after the end) is drawn as on its last day, the day before ``valid_to``: the 1994 line of contact (valid to
+    10 November 2020, excluded) is drawn in a view of the war as on 9 November 2020. The page's script applies the
+    same rule (``czmap.layerDay``).
+
+    Examples
+    --------
+    >>> meta = {"valid_from": "1994-05-12", "valid_to": "2020-11-10"}
+    >>> layer_day(meta, date(2020, 9, 27), date(2020, 11, 10))
+    (datetime.date(2020, 11, 9), True)
+    >>> layer_day(meta, date(2020, 10, 1), date(2020, 10, 31)), layer_day(meta, date(2020, 11, 15), date(2020, 11, 20))
+    ((datetime.date(2020, 10, 31), False), (datetime.date(2020, 11, 20), False))
+
+    """
+    valid_to = meta.get("valid_to")
+    if valid_to:
+        ends = date.fromisoformat(str(valid_to))
+        if start < ends <= end:
+            return ends - timedelta(days=1), True
+    return end, False
 
 
 def collection_url(settings: Settings, collection: str) -> str:
@@ -81,19 +113,18 @@ def build_map(view: MapView, manifest: Mapping, settings: Settings, options: Pag
     """
     title = view.title or DEFAULT_TITLE
     classes = ["czmap-embed" if options.embed else "czmap-page"] + (["czmap-dark"] if view.dark else [])
-    page = el.MapPage(page_title=title, body_class=" ".join(classes))
+    page = el.MapPage(page_title=title, body_class=" ".join(classes), oembed_url=options.oembed_url)
     config = {
         "view": view.js_state(),
         "embed": options.embed,
         "label": f"Map: {title}",
-        "attributions": attribution_html(manifest),
+        "attributions": attribution_html(zone_manifest(manifest)),
     }
     fmap = el.ConflictMap(
         center=(view.lat, view.lon), zoom=view.zoom, static_url=settings.map.static_url, config=config
     )
     page.add_child(fmap)
-    if view.basemap == "osm" and settings.basemap.url:
-        fmap.add_child(el.Basemap(settings.basemap.url, settings.basemap.attribution, settings.basemap.max_zoom))
+    fmap.add_child(_basemaps(view, manifest, settings))
     for child in _zone_layers(manifest, settings) + _controls(view, manifest, settings, title, options):
         fmap.add_child(child)
     return page
@@ -104,17 +135,42 @@ def render_page(page: el.MapPage, nonce: str) -> str:
     return page.render(nonce=nonce)
 
 
+def _basemaps(view: MapView, manifest: Mapping, settings: Settings) -> el.Basemaps:
+    """The three backgrounds (offline layer, tiles, none); credits go with the one shown."""
+    offline = None
+    if BASEMAP_LAYER in manifest.get("layers", {}):
+        meta = manifest["layers"][BASEMAP_LAYER]
+        offline = {
+            "url": collection_url(settings, BASEMAP_LAYER),
+            "title": "Offline map (Natural Earth, GeoNames)",
+            "attributions": attribution_html({"layers": {BASEMAP_LAYER: meta}}),
+        }
+    tiles: dict[str, Any] | None = {
+        "url": settings.basemap.url,
+        "attribution": settings.basemap.attribution,  # set by the operator, not user input
+        "maxZoom": settings.basemap.max_zoom,
+        "title": "Map tiles",
+    }
+    if view.basemap == "none" or not settings.basemap.url:
+        tiles = None  # a page asked for without any background never names a tile server
+    initial = view.basemap if view.basemap != "offline" or offline else "none"
+    return el.Basemaps(initial=initial, offline=offline, tiles=tiles)  # tiles: None or the dict above
+
+
 def _zone_layers(manifest: Mapping, settings: Settings) -> list[Any]:
     layers: list[Any] = []
-    for layer_id in zone_layer_ids(manifest):
+    for order, layer_id in enumerate(zone_layer_ids(manifest)):
         meta = manifest["layers"][layer_id]
         layers.append(
             el.ZoneLayer(
                 id=layer_id,
+                order=order,
                 title=str(meta.get("title") or layer_id),
                 url=collection_url(settings, layer_id),
                 style=meta.get("style") or {},
                 dated=is_dated(meta),
+                validFrom=meta.get("valid_from"),
+                validTo=meta.get("valid_to"),
                 variants=bool(meta.get("variants")),
                 pageSize=min(settings.map.page_size, MAX_ZONE_FEATURES),
                 maxFeatures=MAX_ZONE_FEATURES,
@@ -132,6 +188,7 @@ def _zone_layers(manifest: Mapping, settings: Settings) -> list[Any]:
 
 
 def _legend_entries(manifest: Mapping) -> list[dict[str, Any]]:
+    # every zone layer; the page lists only those drawn (switched on, with features on the shown date)
     entries = []
     for layer_id in zone_layer_ids(manifest):
         meta = manifest["layers"][layer_id]
@@ -170,6 +227,13 @@ def _controls(view: MapView, manifest: Mapping, settings: Settings, title: str, 
         if view.basemap == "osm" and settings.basemap.url
         else None
     )
-    outline = "nagorno-karabakh" if "nagorno-karabakh" in manifest.get("layers", {}) else None
-    controls.append(el.MiniMap(tiles=tiles, outlineUrl=collection_url(settings, outline) if outline else None))
+    layers = manifest.get("layers", {})
+    outline = "nagorno-karabakh" if "nagorno-karabakh" in layers else None
+    controls.append(
+        el.MiniMap(
+            tiles=tiles,
+            outlineUrl=collection_url(settings, outline) if outline else None,
+            basemapUrl=collection_url(settings, BASEMAP_LAYER) if BASEMAP_LAYER in layers else None,
+        )
+    )
     return controls

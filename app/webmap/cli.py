@@ -1,4 +1,4 @@
-"""``czmap render``: the static PNG of a map view, and its alt text, from the command line.
+"""``czmap render``: the static image (PNG, SVG or PDF) of a map view, and its alt text, from the command line.
 
 Events come from the event store the service uses (``CZMAP_EVENTS__DATABASE_URL``, else ``<data dir>/events.sqlite``,
 seeded with the curated 2020 events when empty, as ``czmap serve`` does), or from a GeoJSON file (``--events``).
@@ -19,7 +19,7 @@ from app.layerstore import LayerStore
 from app.settings import load_settings
 from app.startup import Startup
 from app.webmap.errors import MapError
-from app.webmap.render import StaticMap, render_png
+from app.webmap.render import ImageFormat, StaticMap, render_png
 from app.webmap.sources import EventSource, GeoJSONEvents, MapData, StoreZones
 from app.webmap.view import MapView, parse_view
 
@@ -28,7 +28,9 @@ render_cli = typer.Typer(help="Render a static PNG of a map view (no tile server
 
 @render_cli.callback(invoke_without_command=True)
 def render(
-    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")] = Path("map.png"),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Image to write: .png, .svg or .pdf (by its suffix).")
+    ] = Path("map.png"),
     data_dir: Annotated[Path | None, typer.Option(help="Built data folder (default: $CZMAP_DATA_DIR).")] = None,
     events: Annotated[
         Path | None, typer.Option(help="GeoJSON FeatureCollection of events (default: the event store).")
@@ -51,7 +53,7 @@ def render(
         params = {"lat": lat, "lon": lon, "zoom": zoom, "datetime": datetime, "layers": layers, "title": title}
         view = parse_view({**params, "dark": "true" if dark else None}, manifest["layers"])
         with event_source(Startup(settings, store), events) as source:
-            image = _render(view, manifest, MapData(StoreZones(store), source), width, height)
+            image = _render(view, manifest, MapData(StoreZones(store), source), (width, height), out)
     except (MapError, EventError, StoreUnavailable, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -72,5 +74,9 @@ def event_source(startup: Startup, events_file: Path | None) -> Iterator[EventSo
         yield StoreEventSource(collections[0].service)
 
 
-def _render(view: MapView, manifest: dict, data: MapData, width: int, height: int) -> StaticMap:
-    return render_png(view, manifest, data, width=width, height=height)
+def _render(view: MapView, manifest: dict, data: MapData, size: tuple[int, int], out: Path) -> StaticMap:
+    suffix = out.suffix.lower().lstrip(".")
+    formats: dict[str, ImageFormat] = {"png": "png", "svg": "svg", "pdf": "pdf"}
+    if suffix not in formats:
+        raise ValueError(f"--out must end in .png, .svg or .pdf, got {out.name!r}")
+    return render_png(view, manifest, data, width=size[0], height=size[1], fmt=formats[suffix])

@@ -41,6 +41,10 @@ class MapPage(Figure):
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         "<title>{{ this.page_title|e }}</title>\n"
+        "{% if this.oembed_url %}"
+        '<link rel="alternate" type="application/json+oembed" href="{{ this.oembed_url|e }}" '
+        'title="{{ this.page_title|e }}">\n'
+        "{% endif %}"
         "{{ this.header.render(**kwargs) }}\n</head>\n"
         '<body class="{{ this.body_class|e }}">\n'
         "{{ this.html.render(**kwargs) }}\n"
@@ -48,10 +52,11 @@ class MapPage(Figure):
         "</body>\n</html>\n"
     )
 
-    def __init__(self, page_title: str, body_class: str) -> None:
+    def __init__(self, page_title: str, body_class: str, oembed_url: str | None = None) -> None:
         super().__init__(width="100%", height="100%")
         self.page_title = page_title
         self.body_class = body_class
+        self.oembed_url = oembed_url
 
 
 class ConflictMap(folium.Map):
@@ -107,22 +112,10 @@ class _ContextCall(MacroElement):
         self.options = options
 
 
-class Basemap(MacroElement):
-    """The raster basemap (OpenStreetMap by default), with its attribution."""
+class Basemaps(_ContextCall):
+    """The backgrounds a reader can switch between (offline layer, tiles, none); only the one shown is credited."""
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            L.tileLayer({{ this.url|tojson }}, {{ this.options|tojson }}).addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, url: str, attribution: str, max_zoom: int) -> None:
-        super().__init__()
-        self._name = "Basemap"
-        self.url = url
-        self.options = {"attribution": attribution, "maxZoom": max_zoom}
+    function = "basemaps"
 
 
 class ZoneLayer(_ContextCall):

@@ -1,4 +1,8 @@
-"""Static PNG of a map view (matplotlib/geopandas, no tile server): zones, events, legend, date, attribution."""
+"""Static image of a map view (PNG, SVG or PDF; matplotlib/geopandas, no tile server).
+
+Our offline basemap with country and place names, zones, events, a scale bar, a legend beside the map (never
+over the data), date and credits.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,10 @@ from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
@@ -20,10 +26,10 @@ from pyproj import Transformer
 
 from app.webmap.alttext import alt_text, date_phrase
 from app.webmap.attribution import attribution_text
-from app.webmap.builder import DEFAULT_TITLE, is_dated, zone_layer_ids
+from app.webmap.builder import DEFAULT_TITLE, is_dated, layer_day, zone_layer_ids
 from app.webmap.errors import InvalidViewError
 from app.webmap.sources import MapData
-from app.webmap.view import EVENTS, MapView
+from app.webmap.view import BASEMAP_LAYER, EVENTS, MapView
 
 MIN_SIZE, MAX_SIZE = 200, 3000
 HEADER_PX, FOOTER_PX = 50, 40
@@ -43,18 +49,31 @@ UNMAPPED_PRECISION = 6
 #: Fill of a zone by who controlled it (as the web map; Okabe-Ito), matched by words in ``controlled_by``.
 CONTROL_COLOURS = (("armenia", "#D55E00"), ("azerbaijan", "#0072B2"), ("russia", "#F0E442"), ("peacekeep", "#F0E442"))
 PixelBox = tuple[int, int, int, int]
+#: Output formats: matplotlib's name -> media type.
+FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+ImageFormat = Literal["png", "svg", "pdf"]
+#: The legend panel beside the map: a share of the width, within these bounds in pixels.
+LEGEND_SHARE, LEGEND_MIN_PX, LEGEND_MAX_PX = 0.27, 120, 270
+#: Offline basemap colours (as the web map's).
+BASEMAP_COLOURS = {
+    False: {"sea": "#d7e3ea", "land": "#f2efe9", "border": "#7a6e8a", "river": "#6baed6", "text": "#333333"},
+    True: {"sea": "#15202a", "land": "#2e2e2e", "border": "#a49bb3", "river": "#3f7fa8", "text": "#dddddd"},
+}
 
 
 @dataclass(frozen=True)
 class StaticMap:
-    """A rendered PNG and the alt text written from the same data."""
+    """A rendered image and the alt text written from the same data (boxes in pixels of the PNG layout)."""
 
-    png: bytes
+    png: bytes  # the image bytes, in ``media_type`` (PNG unless another format was asked for)
     alt: str
     event_count: int
     unmapped_count: int = 0
     legend_box: PixelBox | None = None
     credits_box: PixelBox | None = None
+    map_box: PixelBox | None = None
+    media_type: str = "image/png"
+    scale_km: float | None = None
 
 
 def type_family(event_type: object) -> str:
@@ -132,8 +151,16 @@ def unmapped_phrase(count: int) -> str:
     return f"{count:,} more reported {noun}, located only to the country or in waters/airspace, {verb} not drawn."
 
 
-def render_png(view: MapView, manifest: Mapping, data: MapData, *, width: int = 1200, height: int = 800) -> StaticMap:
-    """Render ``view`` to a PNG with its legend, date and attribution, and write its alt text.
+def render_png(
+    view: MapView,
+    manifest: Mapping,
+    data: MapData,
+    *,
+    width: int = 1200,
+    height: int = 800,
+    fmt: ImageFormat = "png",
+) -> StaticMap:
+    """Render ``view`` to an image with its legend, scale, date and attribution, and write its alt text.
 
     Parameters
     ----------
@@ -144,21 +171,31 @@ def render_png(view: MapView, manifest: Mapping, data: MapData, *, width: int = 
     data : MapData
         Where zones and events are read from.
     width, height : int
-        Image size in pixels (200 to 3000).
+        Image size in pixels (200 to 3000; SVG and PDF at 100 pixels an inch).
+    fmt : {"png", "svg", "pdf"}
+        Output format.
 
     Returns
     -------
     StaticMap
 
     """
+    if fmt not in FORMATS:
+        raise InvalidViewError("format", f"{str(fmt)[:20]!r} is not one of {', '.join(FORMATS)}")
     matched = view_events(view, data, width, height)
     events, unmapped = split_unmapped(matched)
     map_px = height - HEADER_PX - FOOTER_PX
-    x0, y0, x1, y1 = view_bounds(view, width, map_px)
+    legend_px = legend_width(width)
+    map_w = width - legend_px
+    x0, y0, x1, y1 = view_bounds(view, map_w, map_px)
     fig = Figure(figsize=(width / 100, height / 100), dpi=100)
-    ax = fig.add_axes((0.0, FOOTER_PX / height, 1.0, map_px / height))
+    ax = fig.add_axes((0.0, FOOTER_PX / height, map_w / width, map_px / height))
     ax.set_facecolor("#1b1b1b" if view.dark else "#f4f1ea")
+    offline = view.basemap != "none" and BASEMAP_LAYER in manifest.get("layers", {})
+    if offline:
+        _draw_basemap(ax, view, data, (x0, y0, x1, y1))
     handles = _draw_zones(ax, view, manifest, data) + _draw_events(ax, events)
+    scale_km = _scale_bar(ax, view, (x0, y0, x1, y1))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
@@ -166,9 +203,9 @@ def render_png(view: MapView, manifest: Mapping, data: MapData, *, width: int = 
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    legend, credits = _decorate(fig, ax, view, manifest, handles, (len(events), len(unmapped)))
+    legend, credits = _decorate(fig, ax, view, manifest, handles, (len(events), len(unmapped)), offline)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, facecolor=fig.get_facecolor())
+    fig.savefig(buffer, format=fmt, dpi=100, facecolor=fig.get_facecolor(), metadata=_metadata(view, fmt))
     return StaticMap(
         png=buffer.getvalue(),
         alt=describe(view, manifest, data, matched),
@@ -176,7 +213,127 @@ def render_png(view: MapView, manifest: Mapping, data: MapData, *, width: int = 
         unmapped_count=len(unmapped),
         legend_box=_pixel_box(fig, legend),
         credits_box=_pixel_box(fig, credits),
+        map_box=_pixel_box(fig, ax),
+        media_type=FORMATS[fmt],
+        scale_km=scale_km,
     )
+
+
+def legend_width(width: int) -> int:
+    """Pixels of the legend panel beside the map.
+
+    Examples
+    --------
+    >>> legend_width(1200), legend_width(300), legend_width(3000)
+    (270, 120, 270)
+
+    """
+    return int(min(LEGEND_MAX_PX, max(LEGEND_MIN_PX, width * LEGEND_SHARE)))
+
+
+def _metadata(view: MapView, fmt: str) -> dict[str, str]:
+    title = view.title or DEFAULT_TITLE
+    if fmt == "png":
+        return {"Title": title, "Software": "conflict-zone-map"}
+    if fmt == "pdf":
+        return {"Title": title, "Creator": "conflict-zone-map"}
+    return {"Title": title}
+
+
+def nice_length_km(span_km: float) -> float:
+    """A round scale-bar length (1, 2 or 5 times a power of ten) of at most a fifth of ``span_km``.
+
+    Examples
+    --------
+    >>> nice_length_km(430), nice_length_km(60), nice_length_km(3)
+    (50.0, 10.0, 0.5)
+
+    """
+    target = span_km / 5
+    power = 10 ** math.floor(math.log10(target))
+    return float(max(step * power for step in (1, 2, 5) if step * power <= target))
+
+
+def _scale_bar(ax: Axes, view: MapView, bounds: tuple[float, float, float, float]) -> float:
+    """A scale bar true at the centre latitude (Web Mercator stretches by 1/cos(latitude)); returns its km."""
+    x0, y0, x1, y1 = bounds
+    stretch = 1 / math.cos(math.radians(view.lat))
+    km = nice_length_km((x1 - x0) / stretch / 1000)
+    length = km * 1000 * stretch
+    left, base = x0 + 0.03 * (x1 - x0), y0 + 0.04 * (y1 - y0)
+    colour = "#eeeeee" if view.dark else "#111111"
+    halo = [patheffects.withStroke(linewidth=3, foreground="#000000" if view.dark else "#ffffff")]
+    ax.plot(
+        [left, left + length],
+        [base, base],
+        color=colour,
+        linewidth=3,
+        solid_capstyle="butt",
+        zorder=8,
+        path_effects=halo,
+    )
+    label = f"{km:g} km"
+    ax.text(
+        left + length / 2,
+        base + 0.012 * (y1 - y0),
+        label,
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        color=colour,
+        zorder=8,
+        path_effects=halo,
+    )
+    return km
+
+
+def _draw_basemap(ax: Axes, view: MapView, data: MapData, bounds: tuple[float, float, float, float]) -> None:
+    """Our offline basemap: land, borders, rivers, country names and the place labels of the view's zoom."""
+    colours = BASEMAP_COLOURS[view.dark]
+    ax.set_facecolor(colours["sea"])
+    frame = data.zones.zones(BASEMAP_LAYER).to_crs(3857)
+    kind = frame["kind"]
+    land = frame[kind == "land"]
+    if len(land):
+        land.plot(ax=ax, facecolor=colours["land"], edgecolor="none", zorder=0)
+    for part, style in (("river", {"linewidth": 1.0}), ("border", {"linewidth": 1.0, "linestyle": (0, (6, 2, 1, 2))})):
+        lines = frame[kind == part]
+        if len(lines):
+            lines.plot(ax=ax, color=colours[part], zorder=1, **style)
+    x0, y0, x1, y1 = bounds
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="#000000" if view.dark else "#ffffff")]
+    for row in frame[kind == "country-label"].itertuples():
+        x, y = row.geometry.x, row.geometry.y
+        if x0 <= x <= x1 and y0 <= y <= y1:
+            ax.text(
+                x,
+                y,
+                str(row.name).upper(),
+                ha="center",
+                va="center",
+                fontsize=9,
+                color=colours["border"],
+                weight="bold",
+                zorder=7,
+                path_effects=halo,
+                clip_on=True,
+            )
+    places = frame[(kind == "place-label") & (frame["min_zoom"] <= view.zoom)]
+    for row in places.itertuples():
+        x, y = row.geometry.x, row.geometry.y
+        if x0 <= x <= x1 and y0 <= y <= y1:
+            ax.plot([x], [y], marker="o", markersize=2.5, color=colours["text"], zorder=7)
+            ax.annotate(
+                str(row.name),
+                (x, y),
+                xytext=(3, 2),
+                textcoords="offset points",
+                fontsize=7,
+                color=colours["text"],
+                zorder=7,
+                path_effects=halo,
+                annotation_clip=True,
+            )
 
 
 def _pixel_box(fig: Figure, artist: Artist | None) -> PixelBox | None:
@@ -209,26 +366,28 @@ def _draw_zones(ax: Axes, view: MapView, manifest: Mapping, data: MapData) -> li
         meta = manifest["layers"][layer_id]
         style = meta.get("style") or {}
         colour = style.get("color", "#000000")
-        frame = data.zones.zones(layer_id, as_of=view.end if is_dated(meta) else None)
+        day, last_day = layer_day(meta, view.start, view.end)
+        frame = data.zones.zones(layer_id, as_of=day if is_dated(meta) else None)
         if not len(frame):
             continue
         frame = frame.to_crs(3857)
         dashed: Literal["--", "-"] = "--" if style.get("dash") else "-"
+        title = str(meta.get("title", layer_id)) + (f" (as on {day.isoformat()}, its last day)" if last_day else "")
         kind = (meta.get("geometry_type") or "").lower()
         if "polygon" in kind and "controlled_by" in frame.columns:
-            handles += _draw_control(ax, frame, meta.get("title", layer_id))
+            handles += _draw_control(ax, frame, title)
         elif "polygon" in kind:
             frame.plot(
                 ax=ax, facecolor=colour, alpha=max(float(style.get("fill_opacity", 0.15)), 0.08), edgecolor="none"
             )
             frame.boundary.plot(ax=ax, color=colour, linewidth=float(style.get("weight", 1.5)), linestyle=dashed)
-            handles.append(Patch(facecolor=colour, edgecolor=colour, alpha=0.6, label=meta.get("title", layer_id)))
+            handles.append(Patch(facecolor=colour, edgecolor=colour, alpha=0.6, label=title))
         elif "line" in kind:
             frame.plot(ax=ax, color=colour, linewidth=float(style.get("weight", 2)), linestyle=dashed)
-            handles.append(Line2D([], [], color=colour, linestyle=dashed, label=meta.get("title", layer_id)))
+            handles.append(Line2D([], [], color=colour, linestyle=dashed, label=title))
         else:
             frame.plot(ax=ax, color=colour, markersize=4)
-            handles.append(Line2D([], [], color=colour, marker="o", linestyle="", label=meta.get("title", layer_id)))
+            handles.append(Line2D([], [], color=colour, marker="o", linestyle="", label=title))
     return handles
 
 
@@ -250,8 +409,38 @@ def _draw_control(ax: Axes, frame: gpd.GeoDataFrame, title: str) -> list:
     for who, part in frame.groupby(frame["controlled_by"].fillna("unknown").astype(str), sort=True):
         colour = control_colour(who)
         part.plot(ax=ax, facecolor=colour, alpha=0.35, edgecolor="#333333", linewidth=0.6)
-        handles.append(Patch(facecolor=colour, edgecolor="#333333", alpha=0.6, label=f"{title}: {who}"))
+        handles.append(Patch(facecolor=colour, edgecolor="#333333", alpha=0.6, label=f"Held by {who}"))
     return handles
+
+
+def _legend_panel(fig: Figure, view: MapView, handles: list, colour: str) -> Artist:
+    """The legend in the panel right of the map, in the largest type (7, 6 or 5 pt) that fits above the footer."""
+    width, height = fig.get_size_inches() * fig.dpi
+    panel_px = legend_width(int(width))
+    labels = [str(handle.get_label()) for handle in handles]
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    legend: Artist | None = None
+    for fontsize in (7, 6, 5):
+        if legend is not None:
+            legend.remove()
+        chars = max(10, int((panel_px - 50) / (0.8 * fontsize)))  # about the glyph width at that size
+        for handle, label in zip(handles, labels, strict=True):
+            handle.set_label("\n".join(textwrap.wrap(label, chars)))
+        legend = fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1 - (panel_px - 4) / width, 1 - HEADER_PX / height),
+            fontsize=fontsize,
+            framealpha=1.0,
+            borderaxespad=0.0,
+            labelcolor=colour,
+            facecolor="#1e1e1e" if view.dark else "#ffffff",
+            edgecolor="#888888",
+        )
+        if legend.get_window_extent(renderer).y0 >= FOOTER_PX:
+            break
+    assert legend is not None
+    return legend
 
 
 def _column(frame: gpd.GeoDataFrame, name: str) -> pd.Series:
@@ -313,22 +502,32 @@ def _draw_events(ax: Axes, events: gpd.GeoDataFrame) -> list:
 
 
 def _decorate(
-    fig: Figure, ax: Axes, view: MapView, manifest: Mapping, handles: list, counts: tuple[int, int]
+    fig: Figure, ax: Axes, view: MapView, manifest: Mapping, handles: list, counts: tuple[int, int], offline: bool
 ) -> tuple[Artist | None, Artist]:
-    """Title, counts, credits and legend; returns the legend (None without handles) and the credits text."""
+    """Title, counts, credits and the legend beside the map.
+
+    Returns the legend (None without handles) and the credits text.
+    """
     count, unmapped = counts
     width, height = fig.get_size_inches() * fig.dpi
     colour = "#eeeeee" if view.dark else "#111111"
     fig.set_facecolor("#111111" if view.dark else "#ffffff")
-    fig.text(8 / width, 1 - 6 / height, view.title or DEFAULT_TITLE, fontsize=13, weight="bold", color=colour, va="top")
-    when = f"{count:,} reported events {date_phrase(view.start, view.end)}"
+    size = 13 if width >= 700 else 10
+    heading = textwrap.shorten(view.title or DEFAULT_TITLE, width=max(20, int(width / (size * 0.8))), placeholder="…")
+    fig.text(8 / width, 1 - 6 / height, heading, fontsize=size, weight="bold", color=colour, va="top")
+    when = f"{count:,} reported {'event' if count == 1 else 'events'} {date_phrase(view.start, view.end)}"
     if unmapped:
         when += f" ({unmapped:,} more located only to the country or in waters/airspace: not drawn)"
-    fig.text(8 / width, 1 - 30 / height, when, fontsize=10, color=colour, va="top")
-    credits = "Zones: " + attribution_text(manifest) + " Events: see each event's sources. Basemap: none."
-    wrapped = "\n".join(textwrap.wrap(credits, width=max(40, int(width / 4.4)))[:4])
+    fig.text(8 / width, 1 - 30 / height, when, fontsize=10 if width >= 700 else 8, color=colour, va="top")
+    # every source once (zones and basemap share Natural Earth and GeoNames)
+    shown = (
+        manifest if offline else {"layers": {k: v for k, v in manifest.get("layers", {}).items() if k != BASEMAP_LAYER}}
+    )
+    basemap = "our own, from these sources" if offline else "none"
+    credits = f"Sources: {attribution_text(shown)}. Events: see each event's sources. Basemap: {basemap}."
+    wrapped = "\n".join(textwrap.wrap(credits, width=max(40, int(width / 6.2)))[:4])
     credits_text = fig.text(
         8 / width, (FOOTER_PX - 3) / height, wrapped, fontsize=6, color=colour, va="top", linespacing=1.2
     )
-    legend = ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.9) if handles else None
+    legend = _legend_panel(fig, view, handles, colour) if handles else None
     return legend, credits_text

@@ -16,7 +16,12 @@ EARLIEST = date(1988, 1, 1)
 LATEST = date(2030, 12, 31)
 EVENTS = "events"
 VERIFICATION = ("reported", "corroborated", "verified", "disputed", "retracted")
-BASEMAPS = ("osm", "none")
+#: ``offline``: our own basemap layer (Natural Earth, GeoNames; no request leaves the server), ``osm``: the
+#: configured tile server, ``none``: a blank background.
+BASEMAPS = ("offline", "osm", "none")
+Basemap = Literal["offline", "osm", "none"]
+#: The built layer drawn as the offline basemap (under every zone, never listed as a zone).
+BASEMAP_LAYER = "basemap"
 MAX_TITLE = 200
 MIN_ZOOM, MAX_ZOOM = 4, 18
 
@@ -55,7 +60,7 @@ class MapView:
     layers: tuple[str, ...] = DEFAULT_LAYERS
     event_types: tuple[str, ...] = ()
     verification: tuple[str, ...] = ()
-    basemap: Literal["osm", "none"] = "osm"
+    basemap: Basemap = "offline"
     dark: bool = False
     title: str | None = None
 
@@ -95,6 +100,7 @@ class MapView:
             "layers": list(self.layers),
             "event_type": list(self.event_types),
             "verification": list(self.verification),
+            "basemap": self.basemap,
         }
 
 
@@ -126,7 +132,7 @@ def parse_view(params: Mapping[str, str | None], available_layers: Iterable[str]
 
     """
     default = MapView()
-    allowed = set(available_layers) | {EVENTS}
+    allowed = (set(available_layers) - {BASEMAP_LAYER}) | {EVENTS}
     start, end = _parse_datetime(params.get("datetime"), default)
     return replace(
         default,
@@ -213,11 +219,12 @@ def _choices(raw: str | None, name: str, choices: tuple[str, ...]) -> tuple[str,
     return tuple(dict.fromkeys(values))
 
 
-def _basemap(raw: str | None) -> Literal["osm", "none"]:
-    if raw is None or raw == "" or raw == "osm":
-        return "osm"
-    if raw == "none":
-        return "none"
+def _basemap(raw: str | None) -> Basemap:
+    if raw is None or raw == "":
+        return "offline"
+    choices: dict[str, Basemap] = {"offline": "offline", "osm": "osm", "none": "none"}
+    if raw in choices:
+        return choices[raw]
     raise InvalidViewError("basemap", f"{raw[:40]!r} is not one of {', '.join(BASEMAPS)}")
 
 

@@ -68,7 +68,7 @@ def test_map_loads_without_errors_with_zones_and_markers(
     page.wait_for_function("() => document.querySelector('.folium-map').hasAttribute('data-zone-seven-districts')")
     assert watched.errors == []
     assert page.get_attribute(".folium-map", "data-zone-seven-districts") == "7"
-    assert page.locator(".leaflet-overlay-pane canvas").count() >= 1
+    assert page.locator(".leaflet-map-pane canvas").count() >= 1
     assert page.locator(".marker-cluster, .czmap-event-icon").count() >= 1
     assert shown(page) == len(drawable(events_fixture)) == len(events_fixture) - len(UNMAPPED)
     for control in (".leaflet-control-scale", ".leaflet-control-layers", ".leaflet-control-minimap", ".czmap-legend"):
@@ -76,12 +76,13 @@ def test_map_loads_without_errors_with_zones_and_markers(
     assert page.get_by_role("button", name="Toggle full screen").count() == 1
     assert page.get_by_role("button", name="Measure distance: start or stop").count() == 1
     attribution = page.locator(".leaflet-control-attribution").inner_text()
-    assert "Natural Earth" in attribution and "geoBoundaries" in attribution and "Test tiles" in attribution
+    assert "Natural Earth" in attribution and "geoBoundaries" in attribution and "GeoNames" in attribution
+    assert "Test tiles" not in attribution  # the offline basemap is the default: tiles are credited when shown
     page.screenshot(path=artifacts / "map.png")
 
 
 def test_no_request_leaves_localhost(live_server: LiveServer, watched: PageWatch) -> None:
-    open_map(watched, f"{live_server.url}/map")
+    open_map(watched, f"{live_server.url}/map?basemap=osm")
     watched.page.wait_for_timeout(500)
     hosts = {urlsplit(url).hostname for url in watched.requests if not url.startswith("data:")}
     assert hosts == {"127.0.0.1"}
@@ -147,7 +148,7 @@ def test_embed_fits_a_small_iframe(
     assert size[0] <= size[2] and size[1] <= size[3]
     box = inner.locator(".leaflet-control-attribution").bounding_box()
     assert box and box["y"] + box["height"] <= 240 and box["width"] > 0
-    assert "Test tiles" in inner.locator(".leaflet-control-attribution").inner_text()
+    assert "Natural Earth" in inner.locator(".leaflet-control-attribution").inner_text()  # the offline basemap
     assert inner.locator("body").get_attribute("class") == "czmap-embed czmap-dark"
     toggle = inner.get_by_role("button", name="Data sources")
     credits = toggle.bounding_box()

@@ -70,7 +70,10 @@ def test_nonce_changes_per_response(client: TestClient) -> None:
 
 def test_assets_are_local_never_a_cdn(client: TestClient) -> None:
     tags = parse(client.get("/embed").text).tags
-    urls = [attrs.get("src") or attrs.get("href") for tag, attrs in tags if tag in ("script", "link")]
+    assets = [
+        (tag, attrs) for tag, attrs in tags if tag == "script" or (tag == "link" and attrs.get("rel") != "alternate")
+    ]
+    urls = [attrs.get("src") or attrs.get("href") for tag, attrs in assets]
     urls = [url for url in urls if url and not url.startswith("data:")]
     assert urls and all(url.startswith("/static/") for url in urls), urls
     for url in urls:
@@ -168,7 +171,10 @@ def test_png_has_requested_size_and_alt_text_from_the_data(client: TestClient) -
     image = Image.open(io.BytesIO(response.content))
     assert image.size == (640, 400)
     alt = unquote(response.headers["x-alt-text"])
-    assert alt == "14 reported events between 1 and 7 October 2020, most in Jabrayil and Fuzuli districts."
+    assert alt == (
+        "14 reported events between 1 and 7 October 2020: 6 in Jabrayil district, 5 in Fuzuli district "
+        "and 3 in Agdam district."
+    )
 
 
 def test_png_alt_text_for_a_day_without_events(client: TestClient) -> None:
@@ -195,7 +201,7 @@ def test_embed_code_iframe_reproduces_the_view(client: TestClient) -> None:
         "width": "400",
         "height": "300",
     }
-    body = client.get("/embed/code", params=params).json()
+    body = client.get("/embed/code", params={**params, "f": "json"}).json()
     tags = parse(body["html"]).tags
     assert [tag for tag, _ in tags] == ["iframe"]
     attrs = tags[0][1]
@@ -217,7 +223,7 @@ def test_embed_code_image_uses_the_png_alt_text(client: TestClient) -> None:
         "width": "640",
         "height": "400",
     }
-    body = client.get("/embed/code", params={**params, "variant": "image"}).json()
+    body = client.get("/embed/code", params={**params, "variant": "image", "f": "json"}).json()
     png = client.get("/map.png", params=params)
     img = next(attrs for tag, attrs in parse(body["html"]).tags if tag == "img")
     assert img["alt"] == unquote(png.headers["x-alt-text"]) == body["alt"]
@@ -294,6 +300,138 @@ def test_png_of_a_fresh_app_draws_the_seeded_events(
         response = seeded.get("/map.png", params={"zoom": "6", "width": "1200", "height": "800"})
     in_war = [r for r in seed_records if r["date_start"] <= "2020-11-10" and r["date_end"] >= "2020-09-27"]
     drawn = [r for r in in_war if r["location_precision"] < 6]
-    assert unquote(response.headers["x-alt-text"]).startswith(
-        f"{len(drawn)} reported events between 27 September and 10 November 2020"
-    )
+    alt = unquote(response.headers["x-alt-text"])
+    assert alt.startswith(f"{len(drawn)} reported events between 27 September and 10 November 2020")
+    check_claims(alt, drawn, map_data_dir)
+
+
+def zone_counts(records: list[dict[str, Any]], data_dir: Path) -> dict[str, int]:
+    """Events per named zone, counted here with shapely (not with the alt text's own join)."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    counts: dict[str, int] = {}
+    for layer, pattern in (
+        ("seven-districts", "{} district"),
+        ("nagorno-karabakh", "the former Nagorno-Karabakh oblast"),
+    ):
+        frame = gpd.read_file(data_dir / "layers" / f"{layer}.gpkg", layer=layer)
+        for name, geometry in zip(frame["name"], frame.geometry, strict=True):
+            label = pattern.format(name)
+            counts[label] = sum(1 for r in records if geometry.contains(Point(r["lon"], r["lat"])))
+    return counts
+
+
+CLAIM = re.compile(r"(most \((\d[\d,]*)\)|\d[\d,]*) in ((?:the former )?[A-Z][\w -]+?(?: district| oblast))")
+
+
+def check_claims(alt: str, records: list[dict[str, Any]], data_dir: Path) -> None:
+    """Every "N in <zone>" of ``alt`` is the zone's count; "most" is more than half; "N elsewhere" is the rest."""
+    total = len(records)
+    counts = zone_counts(records, data_dir)
+    claims = CLAIM.findall(alt)
+    assert claims, alt
+    named = 0
+    for number, most, label in claims:
+        value = int((most or number).replace(",", ""))
+        assert counts[label] == value, (label, value, counts[label], alt)
+        if most:
+            assert value * 2 > total, alt
+        named += value
+    assert "most in" not in alt  # the old wording claimed a majority for the largest share
+    rest = re.search(r"(\d[\d,]*) elsewhere", alt)
+    assert (int(rest.group(1).replace(",", "")) if rest else 0) == total - named, alt
+    ranked = sorted(counts.values(), reverse=True)
+    assert [int((m or n).replace(",", "")) for n, m, _ in claims] == ranked[: len(claims)]  # the largest, in order
+
+
+def test_alt_text_claims_match_the_counts(client: TestClient, events_fixture: list[dict[str, Any]]) -> None:
+    params = {"datetime": "2020-10-01/2020-10-31", "lat": "39.6", "lon": "46.9", "zoom": "7"}
+    alt = unquote(client.get("/map.png", params={**params, "width": "1200", "height": "800"}).headers["x-alt-text"])
+    in_dates = [
+        r
+        for r in events_fixture
+        if r["date_start"] <= "2020-10-31" and r["date_end"] >= "2020-10-01" and r["location_precision"] < 6
+    ]
+    check_claims(alt, in_dates, client.app.state.settings.data_dir)
+
+
+def test_embed_code_is_a_page_and_json_on_request(client: TestClient) -> None:
+    page = client.get("/embed/code", params={"title": PAYLOADS[1], "responsive": "true"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "script-src 'self';" in page.headers["content-security-policy"]  # no inline script at all
+    assert "<img src=x" not in page.text
+    tags = parse(page.text).tags
+    textarea = page.text.split('<textarea id="snippet" readonly rows="6">')[1].split("</textarea>")[0]
+    snippet = unescape(textarea)  # what the reader copies
+    assert snippet.startswith('<div style="position:relative;width:100%;height:0;padding-top:75.00%">')
+    assert "https://maps.example.org/embed?" in snippet
+    assert any(tag == "iframe" and attrs["id"] == "preview" for tag, attrs in tags)
+    assert "CZMAP_PUBLIC_URL" not in page.text  # set in this app: no warning
+    body = client.get("/embed/code", params={"title": PAYLOADS[1], "responsive": "true", "f": "json"}).json()
+    assert body["html"] == snippet
+
+
+def test_oembed_answers_for_our_maps_only(client: TestClient) -> None:
+    url = "https://maps.example.org/map?zoom=9&title=War%20%26%20peace&datetime=2020-10-01"
+    body = client.get("/oembed", params={"url": url, "maxwidth": "400"}).json()
+    assert body["version"] == "1.0" and body["type"] == "rich"
+    assert (body["width"], body["height"]) == (400, 300)
+    assert body["title"] == "War & peace"
+    iframe = parse(body["html"]).tags[0]
+    assert iframe[0] == "iframe"
+    src = urlsplit(iframe[1]["src"])
+    assert (src.netloc, src.path) == ("maps.example.org", "/embed")
+    assert parse_qs(src.query)["datetime"] == ["2020-10-01"]
+    for foreign in ("https://evil.example/map", "https://maps.example.org/collections", "javascript:alert(1)"):
+        assert client.get("/oembed", params={"url": foreign}).status_code == 404
+    assert client.get("/oembed", params={"url": url, "format": "xml"}).status_code == 501
+    assert client.get("/oembed", params={"url": url + "&zoom=99"}).status_code == 400
+
+
+def test_map_pages_link_their_oembed(client: TestClient) -> None:
+    for path in ("/map", "/embed"):
+        links = [a for tag, a in parse(client.get(path, params={"zoom": "9"}).text).tags if tag == "link"]
+        oembed = next(a for a in links if a.get("type") == "application/json+oembed")
+        target = parse_qs(urlsplit(oembed["href"]).query)["url"][0]
+        assert target.startswith(f"https://maps.example.org{path}?") and "zoom=9" in target
+        assert client.get("/oembed", params={"url": target}).status_code == 200
+
+
+def test_static_map_as_svg_and_pdf(client: TestClient) -> None:
+    params = {"datetime": "2020-10-01/2020-10-07", "width": "600", "height": "400"}
+    svg = client.get("/map.svg", params=params)
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.content.lstrip().startswith(b"<?xml") and b"<svg" in svg.content[:2000]
+    pdf = client.get("/map.pdf", params=params)
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    png_alt = client.get("/map.png", params=params).headers["x-alt-text"]
+    assert svg.headers["x-alt-text"] == pdf.headers["x-alt-text"] == png_alt
+
+
+def test_static_legend_beside_the_map_with_a_scale_bar(client: TestClient) -> None:
+    app = client.app
+    for width in (1200, 400):
+        view = parse_view({"datetime": "2020-10-01/2020-10-07"}, app.state.manifest["layers"])
+        static = render_png(view, app.state.manifest, app.state.map_data, width=width, height=500)
+        assert static.legend_box and static.map_box
+        legend, area = static.legend_box, static.map_box
+        assert legend[0] >= area[2] - 1, (legend, area)  # to the right of the map: never over the data
+        assert legend[2] <= width + 1
+        assert static.scale_km in (10.0, 20.0, 50.0, 100.0, 200.0)
+
+
+def test_static_map_draws_the_line_of_contact_in_the_default_view(client: TestClient) -> None:
+    app = client.app
+    view = parse_view({"layers": "line-of-contact-1994"}, app.state.manifest["layers"])
+    static = render_png(view, app.state.manifest, app.state.map_data, width=600, height=400)
+    assert static.legend_box is not None  # the line (as on 9 November 2020) is drawn and in the legend
+
+
+def test_landing_page_links_to_the_map_and_the_embed_page(client: TestClient) -> None:
+    html = client.get("/", params={"f": "html"}).text
+    hrefs = [a.get("href") for tag, a in parse(html).tags if tag == "a"]
+    assert any(h and h.endswith("/map") for h in hrefs) and any(h and h.endswith("/embed/code") for h in hrefs)
+    # each combination of credits is written once
+    cells = re.findall(r"<td>(Made with Natural Earth \(4\.0\.0\))</td>", html)
+    assert len(cells) == 1

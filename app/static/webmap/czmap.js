@@ -87,6 +87,7 @@
     q.set('zoom', String(v.zoom));
     q.set('datetime', v.start === v.end ? v.start : v.start + '/' + v.end);
     q.set('layers', v.layers.join(','));
+    if (v.basemap) { q.set('basemap', v.basemap); }
     ['event_type', 'verification'].forEach(function (key) {
       if (v[key] && v[key].length) { q.set(key, v[key].join(',')); } else { q.delete(key); }
     });
@@ -167,7 +168,7 @@
     var compact = null;
     function apply() {
       var size = ctx.map.getSize();
-      var small = !!ctx.config.embed && (size.x <= COMPACT.width || size.y <= COMPACT.height);
+      var small = size.x <= COMPACT.width || size.y <= COMPACT.height;
       if (small === compact) { return; }
       compact = small;
       ctx.compact = small;
@@ -181,6 +182,48 @@
     ctx.map.on('resize', apply);
   }
 
+  // ---------------------------------------------------------------- small screens, popups above controls
+  var SMALL = { width: 600, height: 500 };
+  function isSmall(map) {
+    var size = map.getSize();
+    return size.x <= SMALL.width || size.y <= SMALL.height;
+  }
+
+  function boxesOverlap(a, b) {
+    return !(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top);
+  }
+
+  function popupsAboveControls(ctx) {
+    // Controls live above the map's panes; while a popup is open, those it would sit under step aside
+    // (hidden, not clickable) so the popup is always on top. The attribution stays.
+    var map = ctx.map;
+    var frame = null;
+    function controls() {
+      return map.getContainer().querySelectorAll('.leaflet-control:not(.leaflet-control-attribution):not(.czmap-credits)');
+    }
+    function update() {
+      frame = null;
+      var popup = map.getContainer().querySelector('.leaflet-popup');
+      var box = popup ? popup.getBoundingClientRect() : null;
+      Array.prototype.forEach.call(controls(), function (node) {
+        node.classList.remove('czmap-under-popup');
+        if (box && boxesOverlap(box, node.getBoundingClientRect())) { node.classList.add('czmap-under-popup'); }
+      });
+    }
+    function schedule() { if (frame === null) { frame = window.requestAnimationFrame(update); } }
+    map.on('popupopen', function (e) {
+      ctx.openPopup = e.popup;
+      schedule();
+      map.on('move zoom resize', schedule);
+    });
+    map.on('popupclose', function (e) {
+      if (ctx.openPopup === e.popup) { ctx.openPopup = null; }
+      map.off('move zoom resize', schedule);
+      schedule();
+      map.fire('czmap:popupclosed');
+    });
+  }
+
   // ---------------------------------------------------------------- the map context
   czmap.context = function (map, config) {
     var ctx = {
@@ -190,8 +233,14 @@
       status: null,
       renderer: L.canvas({ padding: 0.3 }),
       zoneUrls: {},
-      zoneFeatures: {}
+      zoneFeatures: {},
+      zoneLayers: {},
+      zoneDays: {},
+      openPopup: null
     };
+    // Phones and small frames: every panel starts collapsed to one button, the overview map minimised.
+    ctx.small = isSmall(map);
+    map.getContainer().classList.toggle('czmap-small', ctx.small);
     map.getContainer().setAttribute('role', 'region');
     map.getContainer().setAttribute('aria-label', config.label);
     map.attributionControl.setPrefix(false);
@@ -221,6 +270,7 @@
       box.hidden = !features.length;
     };
     compactAttribution(ctx);
+    popupsAboveControls(ctx);
     ctx.visible = function (id) { return ctx.state.get('layers').indexOf(id) !== -1; };
     ctx.state.write();
     map._czmap = ctx;
@@ -239,16 +289,44 @@
   }
   czmap.controlColour = controlColour;
 
+  function dayBefore(iso) {
+    var d = new Date(iso + 'T00:00:00Z');
+    d.setUTCDate(d.getUTCDate() - 1);
+    return d.toISOString().slice(0, 10);
+  }
+
+  function addDays(iso, days) {
+    var d = new Date(iso + 'T00:00:00Z');
+    d.setUTCDate(d.getUTCDate() + days);
+    return d.toISOString().slice(0, 10);
+  }
+
+  // The day a dated layer is drawn for: the last day shown; but a layer that ended within the dates shown
+  // (the 1994 line of contact ends on 10 November 2020) is drawn as on its last day, the day before it ended.
+  function layerDay(ctx, validTo) {
+    var start = ctx.state.get('start');
+    var end = ctx.state.get('end');
+    if (validTo && validTo <= end && validTo > start) { return { day: dayBefore(validTo), lastDay: true }; }
+    return { day: end, lastDay: false };
+  }
+  czmap.layerDay = layerDay;
+
   czmap.zoneLayer = function (ctx, opts) {
     var map = ctx.map;
     var style = opts.style || {};
+    // One pane per layer, stacked in the declared order: the drawing order never depends on which request
+    // answers first.
+    var paneName = 'czmap-zone-' + opts.order;
+    map.createPane(paneName).style.zIndex = String(410 + opts.order);
     var pathStyle = {
       color: style.color, weight: style.weight || 1.5, dashArray: style.dash || null,
-      fillColor: style.color, fillOpacity: style.fill_opacity || 0, renderer: ctx.renderer
+      fillColor: style.color, fillOpacity: style.fill_opacity || 0, pane: paneName,
+      renderer: L.canvas({ padding: 0.3, pane: paneName })
     };
     ctx.zoneUrls[opts.id] = opts.url;
     var layer = L.geoJSON(null, {
       czmapId: opts.id,
+      pane: paneName,
       style: function (feature) {
         var colour = controlColour(feature && feature.properties && feature.properties.controlled_by);
         if (!colour) { return pathStyle; }
@@ -270,7 +348,8 @@
     function load() {
       var params = { f: 'json', limit: opts.pageSize };
       if (opts.variants) { params.zoom = displayZoom(map.getZoom()); }
-      if (opts.dated) { params.datetime = ctx.state.get('end'); }
+      var when = layerDay(ctx, opts.validTo);
+      if (opts.dated) { params.datetime = when.day; }
       var url = withParams(opts.url, params);
       if (url === loadedKey) { return; }
       if (controller) { controller.abort(); }
@@ -284,6 +363,7 @@
           var byId = {};
           features.forEach(function (f) { if (f.properties && f.properties.id !== undefined) { byId[String(f.properties.id)] = f; } });
           ctx.zoneFeatures[opts.id] = byId;
+          ctx.zoneDays[opts.id] = opts.dated ? when : null;
           map.getContainer().setAttribute('data-zone-' + opts.id, String(features.length));
           map.fire('czmap:zones', { id: opts.id, features: features });
         })
@@ -293,6 +373,7 @@
     layer.on('add', load);
     map.on('zoomend', function () { if (map.hasLayer(layer)) { load(); } });
     map.on('czmap:datetime', function () { if (map.hasLayer(layer)) { load(); } });
+    ctx.zoneLayers[opts.id] = layer;
     ctx.layerControl.addOverlay(layer, escapeHtml(opts.title));
     if (ctx.visible(opts.id)) { layer.addTo(map); }
     return layer;
@@ -497,17 +578,63 @@
     return li;
   }
 
+  // Verification colours (as czmap.css), for the rings of clusters.
+  var VERIFICATION_COLOURS = {
+    verified: '#009E73', corroborated: '#0072B2', reported: '#F0E442', disputed: '#E69F00', retracted: '#999999'
+  };
+
+  function clusterIcon(cluster) {
+    // A ring split by the verification status of the events inside, the count in the middle.
+    var counts = {};
+    var children = cluster.getAllChildMarkers();
+    children.forEach(function (m) {
+      var v = verificationOf((m.feature && m.feature.properties) || {});
+      counts[v] = (counts[v] || 0) + 1;
+    });
+    var stops = [];
+    var at = 0;
+    VERIFICATION.forEach(function (v) {
+      if (!counts[v]) { return; }
+      var next = at + 360 * counts[v] / children.length;
+      stops.push(VERIFICATION_COLOURS[v] + ' ' + at.toFixed(1) + 'deg ' + next.toFixed(1) + 'deg');
+      at = next;
+    });
+    var n = children.length;
+    var size = n < 10 ? 34 : (n < 100 ? 40 : 46);
+    var ring = el('div', { 'class': 'czmap-cluster-ring' });
+    ring.style.background = 'conic-gradient(' + stops.join(', ') + ')';
+    var label = VERIFICATION.filter(function (v) { return counts[v]; })
+      .map(function (v) { return counts[v] + ' ' + v; }).join(', ');
+    ring.setAttribute('title', n + ' events: ' + label);
+    ring.appendChild(el('span', {}, String(n)));
+    return L.divIcon({ html: ring, className: 'czmap-cluster', iconSize: L.point(size, size) });
+  }
+
+  function plural(count, one, many) { return count + ' ' + (count === 1 ? one : many); }
+  czmap.plural = plural;
+
   czmap.eventLayer = function (ctx, opts) {
     var map = ctx.map;
     var cluster = L.markerClusterGroup({
       czmapId: 'events', chunkedLoading: true, removeOutsideVisibleBounds: true, maxClusterRadius: 50,
-      spiderfyOnMaxZoom: true, showCoverageOnHover: false
+      spiderfyOnMaxZoom: true, showCoverageOnHover: false, iconCreateFunction: clusterIcon
     });
     var highlight = L.featureGroup().addTo(map);
     var features = [];
     var loaded = null;
     var controller = null;
     var lastResult = { truncated: false };
+    var pending = null;
+    var loads = 0;
+
+    function applyPending() {
+      if (!pending) { return; }
+      features = pending.features;
+      lastResult = pending.result;
+      pending = null;
+      report(lastResult, redraw());
+      map.fire('czmap:events', { features: features });
+    }
 
     function redraw() {
       cluster.clearLayers();
@@ -528,7 +655,7 @@
     }
 
     function report(result, counts) {
-      var text = counts.shown + ' reported events shown';
+      var text = plural(counts.shown, 'reported event', 'reported events') + ' shown';
       if (counts.unmapped) { text += ', ' + counts.unmapped + ' more without a mappable location (listed below)'; }
       if (result.truncated) {
         var of = result.matched === null ? 'more than ' + result.loaded : String(result.matched);
@@ -562,11 +689,13 @@
       var url = withParams(opts.url, { f: 'json', bbox: bbox, datetime: datetime, limit: opts.pageSize });
       fetchFeatures(url, opts.maxEvents, controller.signal, function (page) { next = next.concat(page); })
         .then(function (result) {
-          features = next;
-          lastResult = result;
           loaded = { bounds: bounds, datetime: datetime, truncated: result.truncated };
-          report(result, redraw());
-          map.fire('czmap:events', { features: features });
+          loads += 1;
+          map.getContainer().setAttribute('data-events-loads', String(loads));
+          pending = { features: next, result: result };
+          // A reload never closes the popup a reader opened (a tall popup pans the map, which reloads):
+          // the new events are drawn when it closes.
+          if (!ctx.openPopup) { applyPending(); } else { ctx.setStatus('Updated events are drawn when the popup closes.'); }
         })
         .catch(function (err) { if (err.name !== 'AbortError') { ctx.setStatus('Could not load reported events.'); } });
     }
@@ -580,6 +709,7 @@
     map.on('moveend', load);
     map.on('czmap:datetime', function () { loaded = null; load(); });
     map.on('czmap:filters', function () { report(lastResult, redraw()); });
+    map.on('czmap:popupclosed', applyPending);
     return cluster;
   };
 
@@ -623,9 +753,13 @@
     return control('topleft', function () {
       var box = el('section', { 'class': 'czmap-panel czmap-time', 'aria-label': 'Dates' });
       var details = el('details');
-      if (!ctx.compact) { details.setAttribute('open', 'open'); }  // small embeds: one line until opened
+      if (!ctx.compact && !ctx.small) { details.setAttribute('open', 'open'); }  // small screens: one button
       var summary = el('summary', { 'class': 'czmap-panel-title' });
-      function showRange() { summary.textContent = 'Dates: ' + rangeText(ctx.state.get('start'), ctx.state.get('end')); }
+      function showRange() {
+        var range = rangeText(ctx.state.get('start'), ctx.state.get('end'));
+        summary.textContent = (ctx.small ? '' : 'Dates: ') + range;
+        ctx.map.getContainer().setAttribute('data-dates', range);
+      }
       showRange();
       details.appendChild(summary);
       var form = el('form', { 'aria-label': 'Time filter' });
@@ -650,6 +784,11 @@
         showRange();
         ctx.map.fire('czmap:datetime');
       }
+      ctx.setDates = function (start, end) {
+        inputs.start.value = start;
+        inputs.end.value = end;
+        apply();
+      };
       inputs.start.addEventListener('change', apply);
       inputs.end.addEventListener('change', apply);
       form.addEventListener('submit', function (e) { e.preventDefault(); apply(); });
@@ -659,6 +798,7 @@
         apply();
       }));
       details.appendChild(form);
+      details.appendChild(timeline(ctx, opts));
       box.appendChild(details);
       box.appendChild(status);
       var unmapped = el('details', { 'class': 'czmap-unmapped', hidden: 'hidden' });
@@ -670,6 +810,65 @@
     }).addTo(ctx.map);
   };
 
+  var STEP_MS = 1500;
+
+  function timeline(ctx, opts) {
+    // Day by day through the war: events and dated layers together; the URL keeps the day shown.
+    var first = opts.war[0];
+    var last = opts.war[1];
+    var days = Math.round((Date.parse(last) - Date.parse(first)) / 86400000);
+    var box = el('div', { 'class': 'czmap-timeline', role: 'group', 'aria-label': 'Timeline, day by day' });
+    var slider = el('input', { type: 'range', min: '0', max: String(days), step: '1', id: 'czmap-day',
+      'aria-label': 'Day of the war' });
+    var output = el('output', { 'for': 'czmap-day', 'class': 'czmap-day', 'aria-live': 'polite' });
+    var timer = null;
+    function dayIndex(iso) { return Math.round((Date.parse(iso) - Date.parse(first)) / 86400000); }
+    function show() {
+      var start = ctx.state.get('start');
+      var single = start === ctx.state.get('end');
+      var index = Math.max(0, Math.min(days, dayIndex(start)));
+      slider.value = String(index);
+      output.textContent = single ? 'Day ' + (dayIndex(start) + 1) + ': ' + start : 'Whole range';
+    }
+    function go(index) {
+      var day = addDays(first, Math.max(0, Math.min(days, index)));
+      ctx.setDates(day, day);
+      ctx.map.getContainer().setAttribute('data-timeline-day', day);
+      show();
+    }
+    var play = button('Play', 'Play the war day by day', function () {
+      if (timer) { stop(); return; }
+      var start = ctx.state.get('start');
+      var from = start === ctx.state.get('end') && dayIndex(start) < days ? dayIndex(start) + 1 : 0;
+      go(from);
+      play.textContent = 'Pause';
+      play.setAttribute('aria-pressed', 'true');
+      timer = window.setInterval(function () {
+        var next = dayIndex(ctx.state.get('start')) + 1;
+        if (next > days) { stop(); return; }
+        go(next);
+      }, STEP_MS);
+    });
+    play.setAttribute('aria-pressed', 'false');
+    function stop() {
+      window.clearInterval(timer);
+      timer = null;
+      play.textContent = 'Play';
+      play.setAttribute('aria-pressed', 'false');
+    }
+    var back = button('\u2039', 'Previous day', function () { stop(); go(dayIndex(ctx.state.get('start')) - 1); });
+    var forward = button('\u203a', 'Next day', function () { stop(); go(dayIndex(ctx.state.get('start')) + 1); });
+    slider.addEventListener('input', function () { stop(); go(Number(slider.value)); });
+    var row = el('div', { 'class': 'czmap-timeline-buttons' });
+    [back, play, forward].forEach(function (b) { row.appendChild(b); });
+    box.appendChild(row);
+    box.appendChild(slider);
+    box.appendChild(output);
+    ctx.map.on('czmap:datetime', show);
+    show();
+    return box;
+  }
+
   function checkboxGroup(ctx, legend, key, values, swatch) {
     // One labelled check box per value; all checked means no filter (the URL then omits the key).
     var box = el('fieldset', { 'class': 'czmap-filter-group czmap-filter-' + key });
@@ -679,15 +878,17 @@
       var id = 'czmap-' + key + '-' + i;
       var input = el('input', { id: id, type: 'checkbox', value: value, name: key });
       input.checked = !chosen.length || chosen.indexOf(value) !== -1;
-      var label = el('label', { 'for': id });
+      var label = el('label', { 'for': id, 'data-value': value });
       label.appendChild(input);
       label.appendChild(swatch(value));
       label.appendChild(el('span', {}, value));
+      label.appendChild(el('span', { 'class': 'czmap-count' }));
       box.appendChild(label);
       input.addEventListener('change', function () {
         var on = Array.prototype.map.call(box.querySelectorAll('input:checked'), function (x) { return x.value; });
         var patch = {};
-        patch[key] = on.length === values.length ? [] : on;
+        var all = box.querySelectorAll('input');
+        patch[key] = on.length === all.length ? [] : on;
         ctx.state.set(patch);
         ctx.map.fire('czmap:filters');
       });
@@ -699,7 +900,7 @@
     return control('topleft', function () {
       var panel = el('section', { 'class': 'czmap-panel czmap-filters', 'aria-label': 'Event filters' });
       var details = el('details');
-      if (!ctx.config.embed) { details.setAttribute('open', 'open'); }
+      if (!ctx.config.embed && !ctx.small) { details.setAttribute('open', 'open'); }
       details.appendChild(el('summary', {}, 'Filter events'));
       var columns = el('div', { 'class': 'czmap-filter-columns' });
       columns.appendChild(checkboxGroup(ctx, 'Event type', 'event_type', opts.eventTypes || [], function (value) {
@@ -710,9 +911,27 @@
       }));
       details.appendChild(columns);
       panel.appendChild(details);
+      ctx.map.on('czmap:events', function (e) { showCounts(columns, e.features); });
       return panel;
     }).addTo(ctx.map);
   };
+
+  function showCounts(columns, features) {
+    // Each choice with the number of loaded events it has; choices without any are hidden (unless switched off).
+    var counts = { event_type: {}, verification: {} };
+    features.forEach(function (f) {
+      var p = f.properties || {};
+      counts.event_type[String(p.event_type)] = (counts.event_type[String(p.event_type)] || 0) + 1;
+      counts.verification[String(p.verification)] = (counts.verification[String(p.verification)] || 0) + 1;
+    });
+    ['event_type', 'verification'].forEach(function (key) {
+      Array.prototype.forEach.call(columns.querySelectorAll('.czmap-filter-' + key + ' label'), function (label) {
+        var n = counts[key][label.getAttribute('data-value')] || 0;
+        label.querySelector('.czmap-count').textContent = ' (' + n + ')';
+        label.hidden = n === 0 && label.querySelector('input').checked;
+      });
+    });
+  }
 
   function legendItem(ul, swatch, text) {
     var li = el('li');
@@ -730,59 +949,88 @@
     return swatch;
   }
 
-  function controlEntries(ctx, layer, item) {
-    // Who controlled what, as of the end date: one entry per controller in the loaded features.
-    var group = el('li', { 'class': 'czmap-legend-group' });
-    var sub = el('ul', { 'class': 'czmap-legend-sub' });
-    group.appendChild(sub);
-    item.parentNode.insertBefore(group, item.nextSibling);
-    ctx.map.on('czmap:zones', function (e) {
-      if (e.id !== layer.id) { return; }
-      while (sub.firstChild) { sub.removeChild(sub.firstChild); }
-      var seen = {};
-      e.features.forEach(function (f) {
-        var who = f.properties && f.properties.controlled_by;
-        if (!who || seen[who]) { return; }
-        seen[who] = true;
-        var swatch = el('span', { 'class': 'czmap-swatch czmap-swatch-polygon', 'aria-hidden': 'true' });
-        swatch.style.backgroundColor = controlColour(who) || layer.color;
-        swatch.style.borderColor = '#333333';
-        legendItem(sub, swatch, who + ' (as of ' + ctx.state.get('end') + ')');
-      });
+  function controlEntries(ctx, layer, sub) {
+    // Who controlled what, as of the day drawn: one entry per controller in the loaded features.
+    var seen = {};
+    var day = ctx.zoneDays[layer.id] ? ctx.zoneDays[layer.id].day : ctx.state.get('end');
+    Object.keys(ctx.zoneFeatures[layer.id] || {}).forEach(function (id) {
+      var f = ctx.zoneFeatures[layer.id][id];
+      var who = f.properties && f.properties.controlled_by;
+      if (!who || seen[who]) { return; }
+      seen[who] = true;
+      var swatch = el('span', { 'class': 'czmap-swatch czmap-swatch-polygon', 'aria-hidden': 'true' });
+      swatch.style.backgroundColor = controlColour(who) || layer.color;
+      swatch.style.borderColor = '#333333';
+      legendItem(sub, swatch, who + ' (as of ' + day + ')');
     });
   }
 
+  function drawnZones(ctx, layers) {
+    // The zone layers on the map with at least one feature on the day drawn, in drawing order.
+    return layers.filter(function (layer) {
+      var zone = ctx.zoneLayers && ctx.zoneLayers[layer.id];
+      return zone && ctx.map.hasLayer(zone) && zone.getLayers().length > 0;
+    });
+  }
+
+  function eventEntries(ul) {
+    ul.appendChild(el('li', { 'class': 'czmap-legend-heading' }, 'Reported events: shape = type'));
+    [['battle', 'Battle'], ['explosion', 'Shelling, strike, explosion'], ['civilians', 'Violence against civilians'],
+      ['strategic', 'Strategic development'], ['other', 'Other']].forEach(function (pair) {
+      legendItem(ul, el('span', { 'class': 'czmap-event czmap-event-' + pair[0] + ' czmap-neutral', 'aria-hidden': 'true' }), pair[1]);
+    });
+    ul.appendChild(el('li', { 'class': 'czmap-legend-heading' }, 'Fill = verification (clusters: ring)'));
+    var fills = el('li', { 'class': 'czmap-legend-fills' });
+    VERIFICATION.forEach(function (value) {
+      fills.appendChild(el('span', { 'class': 'czmap-event czmap-event-other czmap-ver-' + value, 'aria-hidden': 'true' }));
+      fills.appendChild(el('span', {}, value));
+    });
+    ul.appendChild(fills);
+    legendItem(ul, el('span', { 'class': 'czmap-event czmap-event-other czmap-neutral czmap-imprecise', 'aria-hidden': 'true' }),
+      'Dashed: approximate location (open it to see the area it may be in)');
+    legendItem(ul, el('span', { 'class': 'czmap-event czmap-event-other czmap-unlocated', 'aria-hidden': 'true' }),
+      'Known only to the country, or in waters/airspace: not drawn, listed under the dates');
+  }
+
   czmap.legend = function (ctx, opts) {
+    // Lists exactly what is drawn: zone layers switched on that have features on the day shown, and the
+    // event symbols while events are on. Rebuilt whenever a layer loads, is switched, or the dates change.
+    var ul = el('ul');
+    var map = ctx.map;
+    function render() {
+      while (ul.firstChild) { ul.removeChild(ul.firstChild); }
+      var drawn = drawnZones(ctx, opts.layers);
+      drawn.forEach(function (layer) {
+        var when = ctx.zoneDays[layer.id];
+        var title = layer.title + (when && when.lastDay ? ' (as on ' + when.day + ', its last day)' : '');
+        var item = legendItem(ul, layerSwatch(layer), title);
+        item.setAttribute('data-layer', layer.id);
+        if (layer.control) {
+          var group = el('li', { 'class': 'czmap-legend-group' });
+          var sub = el('ul', { 'class': 'czmap-legend-sub' });
+          group.appendChild(sub);
+          ul.appendChild(group);
+          controlEntries(ctx, layer, sub);
+        }
+      });
+      var events = ctx.events && map.hasLayer(ctx.events);
+      if (events) { eventEntries(ul); }
+      var ids = drawn.map(function (layer) { return layer.id; }).concat(events ? ['events'] : []);
+      map.getContainer().setAttribute('data-legend', ids.join(','));
+    }
+    var frame = null;
+    function schedule() { if (frame === null) { frame = window.setTimeout(function () { frame = null; render(); }, 0); } }
+    map.on('czmap:zones overlayadd overlayremove czmap:events', schedule);
     return control('topright', function () {
       var box = el('section', { 'class': 'czmap-panel czmap-legend', 'aria-label': 'Legend' });
       var details = el('details');
-      if (!ctx.config.embed) { details.setAttribute('open', 'open'); }
+      if (!ctx.config.embed && !ctx.small) { details.setAttribute('open', 'open'); }
       details.appendChild(el('summary', {}, 'Legend'));
-      var ul = el('ul');
-      opts.layers.forEach(function (layer) {
-        var item = legendItem(ul, layerSwatch(layer), layer.title);
-        if (layer.control) { controlEntries(ctx, layer, item); }
-      });
-      ul.appendChild(el('li', { 'class': 'czmap-legend-heading' }, 'Reported events: shape = type'));
-      [['battle', 'Battle'], ['explosion', 'Shelling, strike, explosion'], ['civilians', 'Violence against civilians'],
-        ['strategic', 'Strategic development'], ['other', 'Other']].forEach(function (pair) {
-        legendItem(ul, el('span', { 'class': 'czmap-event czmap-event-' + pair[0] + ' czmap-neutral', 'aria-hidden': 'true' }), pair[1]);
-      });
-      ul.appendChild(el('li', { 'class': 'czmap-legend-heading' }, 'Fill = verification'));
-      var fills = el('li', { 'class': 'czmap-legend-fills' });
-      VERIFICATION.forEach(function (value) {
-        fills.appendChild(el('span', { 'class': 'czmap-event czmap-event-other czmap-ver-' + value, 'aria-hidden': 'true' }));
-        fills.appendChild(el('span', {}, value));
-      });
-      ul.appendChild(fills);
-      legendItem(ul, el('span', { 'class': 'czmap-event czmap-event-other czmap-neutral czmap-imprecise', 'aria-hidden': 'true' }),
-        'Dashed: approximate location (open it to see the area it may be in)');
-      legendItem(ul, el('span', { 'class': 'czmap-event czmap-event-other czmap-unlocated', 'aria-hidden': 'true' }),
-        'Known only to the country, or in waters/airspace: not drawn, listed under the dates');
       details.appendChild(ul);
       box.appendChild(details);
+      schedule();
       return box;
-    }).addTo(ctx.map);
+    }).addTo(map);
   };
 
   czmap.title = function (ctx, opts) {
@@ -858,18 +1106,158 @@
     if (opts.tiles) {
       layer = L.tileLayer(opts.tiles.url, { attribution: '', maxZoom: opts.tiles.maxZoom });
     } else {
-      layer = L.geoJSON(null, { style: function () { return { color: '#E69F00', weight: 1, fillOpacity: 0.2 }; } });
-    }
-    if (!opts.tiles && opts.outlineUrl) {
-      fetchFeatures(withParams(opts.outlineUrl, { f: 'json', zoom: 6, limit: 100 }), 100, undefined, function (page) {
-        layer.addData({ type: 'FeatureCollection', features: page });
-      }).catch(function () { /* the minimap is decoration; the main map reports errors */ });
+      layer = L.geoJSON(null, {
+        style: function (f) {
+          var kind = f.properties && f.properties.kind;
+          if (kind === 'land') { return { color: '#b8b2a7', weight: 0.5, fillColor: '#f2efe9', fillOpacity: 1 }; }
+          if (kind === 'border') { return { color: '#7a6e8a', weight: 0.8 }; }
+          if (kind === 'river') { return { color: '#6baed6', weight: 0.8 }; }
+          return { color: '#E69F00', weight: 1.5, fillOpacity: 0.25 };
+        },
+        filter: function (f) { var k = f.properties && f.properties.kind; return !k || k === 'land' || k === 'border' || k === 'river'; }
+      });
+      // Our own basemap first, then the former oblast on top: the overview works offline.
+      var urls = [opts.basemapUrl, opts.outlineUrl].filter(Boolean);
+      urls.reduce(function (previous, url) {
+        return previous.then(function () {
+          return fetchFeatures(withParams(url, { f: 'json', zoom: 6, limit: 1000 }), 1000, undefined, function (page) {
+            layer.addData({ type: 'FeatureCollection', features: page });
+          });
+        });
+      }, Promise.resolve()).catch(function () { /* the minimap is decoration; the main map reports errors */ });
     }
     if (!L.Control.MiniMap) { return null; }
     return new L.Control.MiniMap(layer, {
-      toggleDisplay: true, minimized: !!ctx.config.embed, position: 'bottomright', zoomLevelOffset: -5,
+      // our basemap covers the region only: a closer overview than the world-wide tiles need
+      toggleDisplay: true, minimized: !!ctx.config.embed || ctx.small, position: 'bottomright',
+      zoomLevelOffset: opts.tiles ? -5 : -3,
       strings: { hideText: 'Hide the overview map', showText: 'Show the overview map' }
     }).addTo(ctx.map);
+  };
+
+  // ---------------------------------------------------------------- basemaps
+  var BASEMAP_STYLE = {
+    light: { land: '#f2efe9', border: '#7a6e8a', river: '#6baed6' },
+    dark: { land: '#2e2e2e', border: '#a49bb3', river: '#3f7fa8' }
+  };
+
+  function offlineBasemap(ctx, opts) {
+    // Our own basemap (the built `basemap` layer): land, borders, rivers under the zones; country and place
+    // names above them, each place from the zoom its label was given at build time (thinned there).
+    var map = ctx.map;
+    map.createPane('czmap-basemap').style.zIndex = '250';
+    var labelPane = map.createPane('czmap-labels');
+    labelPane.style.zIndex = '480';
+    labelPane.style.pointerEvents = 'none';
+    var colours = document.body.classList.contains('czmap-dark') ? BASEMAP_STYLE.dark : BASEMAP_STYLE.light;
+    var renderer = L.canvas({ padding: 0.3, pane: 'czmap-basemap' });
+    var shapes = L.geoJSON(null, {
+      pane: 'czmap-basemap', interactive: false,
+      filter: function (f) { var k = f.properties.kind; return k === 'land' || k === 'border' || k === 'river'; },
+      style: function (f) {
+        var kind = f.properties.kind;
+        if (kind === 'land') { return { renderer: renderer, stroke: false, fillColor: colours.land, fillOpacity: 1 }; }
+        if (kind === 'border') { return { renderer: renderer, color: colours.border, weight: 1.3, dashArray: '7 3 2 3' }; }
+        return { renderer: renderer, color: colours.river, weight: 1.4 };
+      }
+    });
+    var labels = L.layerGroup();
+    var labelMarkers = [];
+    var group = L.layerGroup([shapes, labels], { czmapBasemap: 'offline' });
+    var loadedZoom = null;
+
+    function label(f) {
+      var p = f.properties;
+      var country = p.kind === 'country-label';
+      var node = el('span', { 'class': country ? 'czmap-label-country' : 'czmap-label-place' });
+      if (!country) { node.appendChild(el('span', { 'class': 'czmap-label-dot', 'aria-hidden': 'true' })); }
+      node.appendChild(el('span', { 'class': 'czmap-label-text' }, p.name));
+      var icon = L.divIcon({ html: node, className: 'czmap-label', iconSize: null, iconAnchor: country ? [0, 0] : [3, 3] });
+      var marker = L.marker(L.GeoJSON.coordsToLatLng(f.geometry.coordinates),
+        { icon: icon, pane: 'czmap-labels', interactive: false, keyboard: false });
+      marker.czmapMinZoom = country ? 0 : Number(p.min_zoom);
+      return marker;
+    }
+
+    function thin() {
+      var zoom = map.getZoom();
+      var count = 0;
+      labelMarkers.forEach(function (m) {
+        var show = m.czmapMinZoom <= zoom;
+        if (show && !labels.hasLayer(m)) { labels.addLayer(m); }
+        if (!show && labels.hasLayer(m)) { labels.removeLayer(m); }
+        if (show) { count += 1; }
+      });
+      map.getContainer().setAttribute('data-basemap-labels', String(count));
+    }
+
+    function load() {
+      var zoom = displayZoom(map.getZoom());
+      if (zoom === loadedZoom) { thin(); return; }
+      loadedZoom = zoom;
+      var features = [];
+      fetchFeatures(withParams(opts.url, { f: 'json', zoom: zoom, limit: 1000 }), 5000, undefined, function (page) {
+        features = features.concat(page);
+      }).then(function () {
+        shapes.clearLayers();
+        shapes.addData({ type: 'FeatureCollection', features: features });
+        if (!labelMarkers.length) {
+          labelMarkers = features.filter(function (f) {
+            return f.properties.kind === 'country-label' || f.properties.kind === 'place-label';
+          }).map(label);
+        }
+        map.getContainer().setAttribute('data-basemap-features', String(features.length));
+        thin();
+      }).catch(function () { ctx.setStatus('Could not load the basemap.'); });
+    }
+    // Credited line by line while shown: Leaflet counts each line once, so a source the zones share (Natural
+    // Earth) is written once.
+    var credits = opts.attributions || [];
+    group.on('add', function () {
+      loadedZoom = null;
+      load();
+      map.on('zoomend', load);
+      credits.forEach(function (line) { map.attributionControl.addAttribution(line); });
+    });
+    group.on('remove', function () {
+      map.off('zoomend', load);
+      credits.forEach(function (line) { map.attributionControl.removeAttribution(line); });
+    });
+    return group;
+  }
+
+  czmap.basemaps = function (ctx, opts) {
+    var map = ctx.map;
+    var layers = {};
+    var names = {};
+    if (opts.offline) {
+      layers.offline = offlineBasemap(ctx, opts.offline);
+      names.offline = opts.offline.title;
+    }
+    // Tiles are credited only while they are shown (Leaflet adds a layer's attribution on add).
+    if (opts.tiles) {
+      layers.osm = L.tileLayer(opts.tiles.url, {
+        attribution: opts.tiles.attribution, maxZoom: opts.tiles.maxZoom, czmapBasemap: 'osm'
+      });
+      names.osm = opts.tiles.title;
+    }
+    layers.none = L.layerGroup([], { czmapBasemap: 'none' });
+    names.none = 'No basemap';
+    Object.keys(layers).forEach(function (key) { ctx.layerControl.addBaseLayer(layers[key], escapeHtml(names[key])); });
+    var container = map.getContainer();
+    function mark(key) {
+      container.setAttribute('data-basemap', key);
+      container.classList.toggle('czmap-basemap-offline', key === 'offline');
+    }
+    map.on('baselayerchange', function (e) {
+      var key = e.layer.options.czmapBasemap;
+      if (!key) { return; }
+      mark(key);
+      ctx.state.set({ basemap: key });
+    });
+    var initial = layers[opts.initial] ? opts.initial : 'none';
+    layers[initial].addTo(map);
+    mark(initial);
   };
 
   window.czmap = czmap;
