@@ -63,7 +63,9 @@ def get_manifest(request: Request) -> Mapping:
     """The layer store's manifest, as the JSON mapping the map builders read."""
     store = getattr(request.app.state, "layers", None)
     if store is None:
-        raise MapNotConfiguredError("no built layers are loaded (app.state.layers)")
+        raise MapNotConfiguredError(
+            "no built layers: the data folder has no layer manifest (run `czmap geodata build`)"
+        )
     return store.manifest.model_dump(mode="json")
 
 

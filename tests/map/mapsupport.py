@@ -294,7 +294,8 @@ def map_client(data_dir: Path, sections: dict[str, Any] | None = None, *, seed: 
     """
     from fastapi.testclient import TestClient
 
-    with TestClient(create_app(store_settings(data_dir, seed=seed, **(sections or {})))) as client:
+    sections = {"basemap": {}, **(sections or {})}  # the default tile server, unless told otherwise
+    with TestClient(create_app(store_settings(data_dir, seed=seed, **sections))) as client:
         yield client
 
 

@@ -256,7 +256,7 @@ def test_png_from_the_store_has_legend_and_credits(client: TestClient) -> None:
     assert response.content[:8] == PNG_SIGNATURE
     # the same view rendered from the app's own MapData (its event store) tells where legend and credits went
     app = client.app
-    manifest = app.state.layers.manifest.model_dump(mode="json")
+    manifest = manifest_of(app)
     view = parse_view(params, manifest["layers"])
     static = render_png(view, manifest, app.state.map_data, width=800, height=600)
     assert static.png == response.content
@@ -276,7 +276,7 @@ def test_png_from_the_store_has_legend_and_credits(client: TestClient) -> None:
 
 def test_png_without_layers_or_events_has_no_legend(client: TestClient) -> None:
     app = client.app
-    manifest = app.state.layers.manifest.model_dump(mode="json")
+    manifest = manifest_of(app)
     view = parse_view({"layers": "none", "datetime": "2020-09-28"}, manifest["layers"])
     static = render_png(view, manifest, app.state.map_data, width=400, height=300)
     assert static.legend_box is None and static.event_count == 0
@@ -412,8 +412,8 @@ def test_static_map_as_svg_and_pdf(client: TestClient) -> None:
 def test_static_legend_beside_the_map_with_a_scale_bar(client: TestClient) -> None:
     app = client.app
     for width in (1200, 400):
-        view = parse_view({"datetime": "2020-10-01/2020-10-07"}, app.state.manifest["layers"])
-        static = render_png(view, app.state.manifest, app.state.map_data, width=width, height=500)
+        view = parse_view({"datetime": "2020-10-01/2020-10-07"}, manifest_of(app)["layers"])
+        static = render_png(view, manifest_of(app), app.state.map_data, width=width, height=500)
         assert static.legend_box and static.map_box
         legend, area = static.legend_box, static.map_box
         assert legend[0] >= area[2] - 1, (legend, area)  # to the right of the map: never over the data
@@ -423,8 +423,8 @@ def test_static_legend_beside_the_map_with_a_scale_bar(client: TestClient) -> No
 
 def test_static_map_draws_the_line_of_contact_in_the_default_view(client: TestClient) -> None:
     app = client.app
-    view = parse_view({"layers": "line-of-contact-1994"}, app.state.manifest["layers"])
-    static = render_png(view, app.state.manifest, app.state.map_data, width=600, height=400)
+    view = parse_view({"layers": "line-of-contact-1994"}, manifest_of(app)["layers"])
+    static = render_png(view, manifest_of(app), app.state.map_data, width=600, height=400)
     assert static.legend_box is not None  # the line (as on 9 November 2020) is drawn and in the legend
 
 
@@ -435,3 +435,8 @@ def test_landing_page_links_to_the_map_and_the_embed_page(client: TestClient) ->
     # each combination of credits is written once
     cells = re.findall(r"<td>(Made with Natural Earth \(4\.0\.0\))</td>", html)
     assert len(cells) == 1
+
+
+def manifest_of(app: Any) -> dict[str, Any]:
+    """The app's layer manifest as the JSON mapping the map's builders take."""
+    return app.state.layers.manifest.model_dump(mode="json")
