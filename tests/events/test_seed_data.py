@@ -351,7 +351,7 @@ def test_rights_groups_investigations_are_cited(records: list[dict[str, Any]]) -
 PUBLISHED_FIGURES = [
     ("czm-2020-0041", "fatalities_best", 10,
      "Amnesty International, 14 Jan 2021, 'In the line of fire': ten civilians killed on Rafibayli Street, Ganja, "
-     "by a Scud missile on 11 October 2020; HRW, Dec 2020: 10 killed, 34 wounded"),
+     "by a Scud missile launched by Armenian forces on 11 October 2020 (cover caption)"),
     ("czm-2020-0051", "fatalities_best", 21,
      "Amnesty International, 14 Jan 2021: in Ganja on 17 October, 21 civilians killed when a SCUD-B hit the "
      "Mukhtar Hajiyev neighbourhood"),
