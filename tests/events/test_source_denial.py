@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app.events.errors import ValidationError
 from app.events.model import to_feature
+from app.events.seed import DEFAULT_SEED, seed
 
 
 def _sources() -> list[dict[str, object]]:
@@ -41,3 +44,14 @@ def test_unknown_or_empty_source_keys_are_rejected(service, admin, event_data, b
     source = {"publisher": "p", "title": "t", **bad}
     with pytest.raises(ValidationError, match="sources"):
         service.create(admin, event_data(1, sources=[source]))
+
+
+def test_the_curated_seed_keeps_its_denials_in_both_stores(service) -> None:
+    expected = {r["id"]: r for r in json.loads(DEFAULT_SEED.read_text(encoding="utf-8"))}
+    report = seed(service)
+    assert (report.rejected, report.created) == ([], len(expected))
+    disputed = [i for i, r in expected.items() if r["verification"] == "disputed"]
+    assert len(disputed) >= 20
+    for event_id in disputed:
+        stored = service.get(event_id)
+        assert [s.denial_by for s in stored.sources] == [s.get("denial_by") for s in expected[event_id]["sources"]]
