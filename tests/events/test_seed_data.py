@@ -218,14 +218,80 @@ def test_sources_are_published_after_the_events_start(records: list[dict[str, An
 
 # -- the dispute rule -------------------------------------------------------------------------------------------------
 
+#: Publishers whose own investigation corroborates a record (rights groups and open-source investigators; the list is
+#: those the file cites). A record citing one of them is `corroborated` even if a party denied the claim.
+INDEPENDENT_INVESTIGATORS = {"Human Rights Watch", "Amnesty International", "Bellingcat"}
+#: Records corroborated without an investigator: the other party confirmed the claim, or both parties published or
+#: carried out what the record describes (the agreements and the handovers under the statement of 10 November).
+#: id -> (a publisher among the record's sources that reports the confirmation, what it reports).
+CONFIRMED_BY_THE_OTHER_PARTY = {
+    "czm-2020-0040": ("Public Radio of Armenia", "Armenia announced the Moscow truce agreed with Azerbaijan"),
+    "czm-2020-0045": ("Deutsche Welle", "Armenia's Defence Ministry confirmed that sites on its territory were hit"),
+    "czm-2020-0054": ("USC Institute of Armenian Studies", "the 25 October statement cites the 17 October one"),
+    "czm-2020-0066": ("Al Jazeera", "Armenia's Defence Ministry confirmed the loss of Qubadli"),
+    "czm-2020-0067": ("The Nation (Pakistan)", "the joint US-Armenia-Azerbaijan statement of 25 October"),
+    "czm-2020-0078": ("RFE/RL Armenian Service (Azatutyun)", "the Karabakh authorities admitted losing Shushi"),
+    "czm-2020-0080": ("Meduza", "Azerbaijan admitted shooting down the Mi-24 and apologised"),
+    "czm-2020-0081": ("Office of the Prime Minister of Armenia", "both governments published the statement"),
+    "czm-2020-0118": ("Al Jazeera", "Aghdam handed over by Armenia under the statement both signed"),
+    "czm-2020-0119": ("Al Jazeera", "Kalbajar returned by Armenia under the statement both signed"),
+    "czm-2020-0120": ("The Daily Asian Age (AFP)", "Lachin handed over by Armenia under the statement both signed"),
+}  # fmt: skip
 
-def test_disputed_if_and_only_if_a_source_reports_a_denial_by_another_party(records: list[dict[str, Any]]) -> None:
-    wrong = []
-    for r in records:
-        denials = [s["denial_by"] for s in r["sources"] if s.get("denial_by")]
-        if (r["verification"] == "disputed") != bool(denials):
-            wrong.append((r["id"], r["verification"], denials))
+
+def _denials(record: dict[str, Any]) -> list[str]:
+    return [s["denial_by"] for s in record["sources"] if s.get("denial_by")]
+
+
+def _investigators(record: dict[str, Any]) -> list[str]:
+    return [s["publisher"] for s in record["sources"] if s["publisher"] in INDEPENDENT_INVESTIGATORS]
+
+
+def test_disputed_records_cite_a_denial_and_no_independent_investigation(records: list[dict[str, Any]]) -> None:
+    wrong = [
+        (r["id"], _denials(r), _investigators(r))
+        for r in records
+        if r["verification"] == "disputed" and (not _denials(r) or _investigators(r))
+    ]
     assert not wrong
+
+
+def test_a_denied_claim_is_disputed_unless_independently_corroborated(records: list[dict[str, Any]]) -> None:
+    wrong = [
+        (r["id"], r["verification"])
+        for r in records
+        if _denials(r) and r["verification"] != ("corroborated" if _investigators(r) else "disputed")
+    ]
+    assert not wrong
+
+
+def test_corroborated_records_cite_an_independent_investigation(records: list[dict[str, Any]]) -> None:
+    # Denial sources are allowed; the only exceptions are the documented confirmations by the other party.
+    wrong = [
+        r["id"]
+        for r in records
+        if r["verification"] == "corroborated" and not _investigators(r) and r["id"] not in CONFIRMED_BY_THE_OTHER_PARTY
+    ]
+    assert not wrong
+
+
+@pytest.mark.parametrize(("event_id", "confirmation"), sorted(CONFIRMED_BY_THE_OTHER_PARTY.items()))
+def test_confirmations_by_the_other_party_are_sourced(
+    by_id: dict[str, Any], event_id: str, confirmation: tuple[str, str]
+) -> None:
+    record, (publisher, what) = by_id[event_id], confirmation
+    assert record["verification"] == "corroborated", what
+    assert not _investigators(record) and not _denials(record), event_id
+    assert publisher in {s["publisher"] for s in record["sources"]}, what
+
+
+@pytest.mark.parametrize("event_id", ["czm-2020-0025", "czm-2020-0041", "czm-2020-0051", "czm-2020-0073"])
+def test_denied_strikes_documented_by_rights_groups_are_corroborated(by_id: dict[str, Any], event_id: str) -> None:
+    # Ganja (4, 11, 17 October) and Barda (28 October): Armenia denied them, HRW / Amnesty documented them.
+    record = by_id[event_id]
+    assert record["verification"] == "corroborated"
+    assert "Armenia Ministry of Defence" in _denials(record)
+    assert {"Human Rights Watch", "Amnesty International"} & set(_investigators(record))
 
 
 def test_a_denial_comes_from_a_party_other_than_the_claimant(records: list[dict[str, Any]]) -> None:
@@ -239,6 +305,8 @@ def test_a_denial_comes_from_a_party_other_than_the_claimant(records: list[dict[
 def test_the_rule_is_exercised_both_ways(records: list[dict[str, Any]]) -> None:
     counts = Counter(r["verification"] for r in records)
     assert counts["disputed"] >= 20 and counts["reported"] >= 40 and counts["corroborated"] >= 10
+    denied = [r for r in records if _denials(r)]
+    assert {r["verification"] for r in denied} == {"disputed", "corroborated"}
 
 
 def test_capture_claims_denied_at_the_time_are_coded_as_fighting(records: list[dict[str, Any]]) -> None:

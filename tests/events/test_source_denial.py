@@ -50,8 +50,10 @@ def test_the_curated_seed_keeps_its_denials_in_both_stores(service) -> None:
     expected = {r["id"]: r for r in json.loads(DEFAULT_SEED.read_text(encoding="utf-8"))}
     report = seed(service)
     assert (report.rejected, report.created) == ([], len(expected))
-    disputed = [i for i, r in expected.items() if r["verification"] == "disputed"]
-    assert len(disputed) >= 20
-    for event_id in disputed:
+    # Denials are kept on disputed records and on corroborated ones (a denied claim an investigation confirmed).
+    denied = [i for i, r in expected.items() if any(s.get("denial_by") for s in r["sources"])]
+    assert len(denied) >= 20
+    assert {expected[i]["verification"] for i in denied} == {"disputed", "corroborated"}
+    for event_id in denied:
         stored = service.get(event_id)
         assert [s.denial_by for s in stored.sources] == [s.get("denial_by") for s in expected[event_id]["sources"]]
