@@ -46,7 +46,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def write_csv(events: Iterable[Event], out: IO[str]) -> int:
     """Write a header row, the HXL hashtag row and one row per event; return the number of events.
 
-    Text cells that a spreadsheet would run as a formula (starting with ``= + - @``) are prefixed with ``'``.
+    ``sources`` is a JSON cell: the list of source objects with every field (publisher, title, published, url,
+    title_is_descriptive, denial_by), as in the GeoJSON export and the API's CSV. Other lists (actors, zones) are
+    joined with ``"; "``. Text cells that a spreadsheet would run as a formula (starting with ``= + - @``) are
+    prefixed with ``'``.
     """
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([name for name, _ in HXL_COLUMNS])
@@ -54,6 +57,7 @@ def write_csv(events: Iterable[Event], out: IO[str]) -> int:
     count = 0
     for event in events:
         data = event.model_dump(mode="json")
+        data["sources"] = json.dumps(data["sources"], ensure_ascii=False)
         writer.writerow([_cell(data[name]) for name, _ in HXL_COLUMNS])
         count += 1
     return count
@@ -63,19 +67,10 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        value = "; ".join(_source_text(v) if isinstance(v, dict) else str(v) for v in value)
+        value = "; ".join(str(v) for v in value)
     if isinstance(value, str):
         return "'" + value if value.startswith(_FORMULA_START) else value
     return str(value)
-
-
-def _source_text(source: dict[str, Any]) -> str:
-    text = f"{source['publisher']}: {source['title']}"
-    if source.get("published"):
-        text += f" ({source['published']})"
-    if source.get("url"):
-        text += f" <{source['url']}>"
-    return text
 
 
 def write_geojson(events: Iterable[Event], out: IO[str]) -> int:

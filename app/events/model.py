@@ -34,6 +34,10 @@ class Source(BaseModel):
     title_is_descriptive: bool = Field(
         default=False, description="True when the title describes the report rather than quoting its headline."
     )
+    denial_by: ShortText | None = Field(
+        default=None,
+        description="The party whose denial of the claim this source reports (only on a source reporting a denial).",
+    )
 
     @field_validator("url")
     @classmethod

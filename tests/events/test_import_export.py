@@ -164,3 +164,41 @@ def test_the_curated_seed_file_loads_without_rejections(service):
     report = seed(service)
     assert report.rejected == []
     assert report.created == len(json.loads(DEFAULT_SEED.read_text(encoding="utf-8")))
+
+
+def _csv_rows(text: str) -> dict[str, dict[str, str]]:
+    rows = list(csv.reader(io.StringIO(text)))
+    header, data = rows[0], rows[2:]
+    return {row[0]: dict(zip(header, row, strict=True)) for row in data}
+
+
+def test_csv_export_keeps_every_source_field_including_denial_by(service, admin, event_data):
+    sources = [
+        {"publisher": "Claimant agency", "title": "Side A says it hit X", "published": "2020-10-01"},
+        {
+            "publisher": "=Other outlet",
+            "title": "Side B denies hitting X, «fake»",
+            "published": "2020-10-02",
+            "url": "https://example.org/denial",
+            "title_is_descriptive": True,
+            "denial_by": "Side B",
+        },
+    ]
+    service.create(admin, event_data(1, sources=sources, verification="disputed"))
+    out = io.StringIO()
+    write_csv(service.iter_events(), out)
+    cell = _csv_rows(out.getvalue())["test-0001"]["sources"]
+    assert json.loads(cell) == [s.model_dump(mode="json") for s in service.get("test-0001").sources]
+    assert [s.get("denial_by") for s in json.loads(cell)] == [None, "Side B"]
+    assert json.loads(cell)[1]["title"] == "Side B denies hitting X, «fake»"
+
+
+def test_csv_export_of_the_curated_seed_keeps_its_denials(service):
+    expected = {r["id"]: r for r in json.loads(DEFAULT_SEED.read_text(encoding="utf-8"))}
+    seed(service)
+    out = io.StringIO()
+    assert write_csv(service.iter_events(), out) == len(expected)
+    exported = _csv_rows(out.getvalue())
+    denials = {event_id: [s.get("denial_by") for s in json.loads(row["sources"])] for event_id, row in exported.items()}
+    assert denials == {i: [s.get("denial_by") for s in r["sources"]] for i, r in expected.items()}
+    assert sum(any(d) for d in denials.values()) >= 20

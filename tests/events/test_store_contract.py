@@ -45,7 +45,8 @@ def test_create_then_get_round_trips_every_field(service, admin, event_data):
     stored = service.get("test-0001")
     assert stored == created
     expected = {k: v for k, v in data.items() if k != "id"} | {"country": None, "admin1": None, "admin2": None}
-    expected |= {"source_record": None, "sources": [{**data["sources"][0], "url": None, "title_is_descriptive": False}]}
+    source = {**data["sources"][0], "url": None, "title_is_descriptive": False, "denial_by": None}
+    expected |= {"source_record": None, "sources": [source]}
     assert stored.fields() == expected
     assert (stored.revision, stored.created_by, stored.updated_by) == (1, "Ada Admin", "Ada Admin")
 
