@@ -24,6 +24,7 @@ from geodata import transforms as tf
 from geodata.crs import METRIC_CRS, STORAGE_CRS
 from geodata.errors import BuildCheckFailed, LayerDefinitionError
 from geodata.layerdefs import LayerDefinition
+from geodata.names import apply_names, load_names
 from geodata.units import build_admin_units, land_by_country
 
 
@@ -292,8 +293,10 @@ def build_places(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
                     "geometry": shapely.Point(c["longitude"], c["latitude"]),
                 }
             )
-    places = _frame(rows).sort_values("id", key=lambda s: s.astype(int)).reset_index(drop=True)
-    return _with_zones(ctx, places, p["zone_layers"])
+    places = apply_names(_frame(rows), load_names())
+    # GeoNames ids in numeric order, then the places the names table adds (ids that are not numbers)
+    places = places.sort_values("id", key=lambda s: s.map(lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0, v)))
+    return _with_zones(ctx, places.reset_index(drop=True), p["zone_layers"])
 
 
 def _with_zones(ctx: BuildContext, places: gpd.GeoDataFrame, zone_layers: list[str]) -> gpd.GeoDataFrame:

@@ -15,6 +15,7 @@ from pyproj import Geod
 
 from geodata.build import build_all, read_manifest
 from geodata.layerdefs import load_registry
+from geodata.names import load_names
 from geodata.sources import load_catalogue
 
 GEOD = Geod(ellps="WGS84")
@@ -193,17 +194,31 @@ def _place(places: gpd.GeoDataFrame, name: str) -> gpd.GeoSeries:
 def test_places_have_alternate_names_and_zones(built_data_dir: Path) -> None:
     places = read(built_data_dir, "places")
     assert set(places["country"]) == {"AZ", "AM", "IR"}
-    assert "Stepanakert" in _place(places, "Khankendi").alternate_names
-    assert "Shushi" in _place(places, "Shusha").alternate_names
-    assert "Berdzor" in _place(places, "Laçın").alternate_names
-    assert _place(places, "Shusha").nagorno_karabakh == "nkao"
+    assert "Khankendi" in _place(places, "Stepanakert / Khankendi").alternate_names
+    assert "Shushi" in _place(places, "Shusha / Shushi").alternate_names
+    assert "Laçın" in _place(places, "Lachin / Berdzor").alternate_names
+    assert _place(places, "Shusha / Shushi").nagorno_karabakh == "nkao"
     horadiz = _place(places, "Horadiz")
     assert horadiz.seven_districts == "AZ-FUZ"
     assert "AZ-5km" in horadiz.iran_border_zone.split("; ")
-    assert _place(places, "Laçın").seven_districts == "AZ-LAC"
+    assert _place(places, "Lachin / Berdzor").seven_districts == "AZ-LAC"
     goris = _place(places, "Goris")
     assert goris.zones == "" and goris.country == "AM"
-    assert "b38" in _place(places, "Fuzuli").zones  # Fuzuli town was within the 1994-2020 held area
+    assert "b38" in _place(places, "Fuzuli / Varanda").zones  # Fuzuli town was within the 1994-2020 held area
+
+
+def test_places_carry_the_display_names_of_the_policy(built_data_dir: Path) -> None:
+    places = read(built_data_dir, "places").set_index("id")
+    for entry in load_names():
+        row = places.loc[str(entry.get("geonameid", entry.get("id")))]
+        assert row["name"] == entry["display"], entry["display"]
+        assert (row["name_en"], row["other_name"]) == (entry["name_en"], entry["other_name"])
+        for column in ("name_az", "name_hy", "name_ru"):
+            value = row[column] if isinstance(row[column], str) else None  # missing reads back as None or NaN
+            assert value == entry.get(column), (entry["display"], column)
+    martakert = places.loc["martakert"]
+    assert martakert["nagorno_karabakh"] == "nkao"  # GeoNames lacks it; the table places it in the oblast
+    assert places.index.is_unique
 
 
 def test_display_variants_keep_shared_borders(built_data_dir: Path) -> None:
