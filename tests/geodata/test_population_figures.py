@@ -61,9 +61,11 @@ def test_units_resum_to_their_typed_figures(
     # Units away from a river border keep their figures to within 3% (cells are given to a unit by their
     # centre, summed by covered fraction: Tartar town loses 2.1% along its unit's edge). The nkao sum is
     # Stepanakert (2015) plus the Askeran, Hadrut, Martakert, Martuni and Shushi regions (2005).
-    for unit in ("nkao", "AZ-LAC", "AZ-KAL", "AZ-AGM", "AZE-tartar-district"):
+    for unit in ("nkao", "AZ-LAC", "AZ-KAL", "AZ-AGM", "AZE-tartar-district", "AZE-barda-district"):
         assert summed[unit] == pytest.approx(typed.get(unit, 0), rel=0.03, abs=300), unit
     assert typed["nkao"] == 55_151 + 16_979 + 12_005 + 18_963 + 23_157 + 4_324
+    assert typed["AZE-barda-district"] == 157_500 and typed["AZE-aghjabadi-district"] == 136_800
+    assert summed["AZE-aghjabadi-district"] == pytest.approx(136_800, rel=0.05)
     # Towns on the Aras (Meghri, Agarak, Jolfa) and Kapan (about 1 km from the Azerbaijani border) lose part
     # of their edge cells to the neighbour at 30 arc-seconds; together the neighbours keep the sum.
     near_border = ("ARM", "IRN", "AZ-ZAN", "AZE-julfa-district", "AZE-ordubad-district", "AZE-imishli-district")
