@@ -41,6 +41,16 @@ def test_dense_grid_falls_in_exactly_one_unit(built_data_dir: Path) -> None:
     assert hits.min() == 1 and hits.max() == 1, (np.count_nonzero(hits == 0), np.count_nonzero(hits > 1))
 
 
+def test_display_variants_still_tile_and_are_valid(built_data_dir: Path) -> None:
+    west, south, east, north = EXTENT
+    grid = shapely.points(*np.meshgrid(np.arange(west + 0.005, east, 0.02), np.arange(south + 0.005, north, 0.02)))
+    for zoom in read_manifest(built_data_dir)["layers"]["admin-units"]["variants"]:
+        variant = gpd.read_file(built_data_dir / "layers" / "admin-units.gpkg", layer=f"admin-units_z{zoom}")
+        assert variant.is_valid.all(), zoom  # z10 had a self-intersection made by reprojection; repaired
+        hits = _hits(variant, grid.ravel())
+        assert hits.min() == 1 and hits.max() == 1, zoom
+
+
 def test_gap_and_overlap_areas_are_measured_and_tiny(built_data_dir: Path) -> None:
     ea = _units(built_data_dir).to_crs(EQUAL_AREA).geometry
     box = gpd.GeoSeries([shapely.box(*EXTENT)], crs=4326).to_crs(EQUAL_AREA).iloc[0]
