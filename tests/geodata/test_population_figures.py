@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,7 +28,7 @@ def _circle(lon: float, lat: float, radius_km: float) -> shapely.Polygon:
 
 
 @pytest.fixture(scope="module")
-def raster(built_data_dir: Path):  # type: ignore[no-untyped-def]
+def raster(built_data_dir: Path) -> Iterator[PopulationRaster]:
     meta = read_manifest(built_data_dir)["rasters"]["population"]
     with PopulationRaster(built_data_dir / "layers" / meta["path"]) as opened:
         yield opened
