@@ -44,9 +44,9 @@ CAVEAT = (
     "Dated as of 2020-09-27, the eve of the war. Displacement it does not show: in 1993 Azerbaijani residents "
     "fled the districts around Nagorno-Karabakh (Aghdam, Fuzuli, Jabrayil, Zangilan, Qubadli towns lay in ruins "
     "and empty until 2020: zero here); in October-November 2020 Armenian residents left Hadrut, Shushi (Shusha) "
-    "and, before the handovers, the Kalbajar, Lachin and Agdam areas; in September 2023 nearly all of the about "
-    "100,000 Armenians of Nagorno-Karabakh left for Armenia. Figures for Nagorno-Karabakh do not describe the "
-    "present."
+    "and, before the handovers, the Kalbajar, Lachin and Agdam areas; in September 2023 nearly all Armenians of "
+    "Nagorno-Karabakh left for Armenia (100,417 arrivals by 30 September, of an estimated 120,000). Figures for "
+    "Nagorno-Karabakh do not describe the present."
 )
 
 
