@@ -28,6 +28,7 @@ from geodata.errors import BuildCheckFailed, LayerDefinitionError
 from geodata.layerdefs import LayerDefinition, LayerRegistry
 from geodata.manifest import LAYERS_FOLDER, MANIFEST_NAME, Manifest
 from geodata.population import PopulationRasterParams, build_population_raster
+from geodata.population_figures import figures_frame, load_figures
 from geodata.sources import SourceCatalogue
 
 POPULATION_RASTER = "population.tif"
@@ -69,7 +70,7 @@ def build_all(
         manifest = {
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "layers": layers_meta,
-            "rasters": _write_rasters(staging, built, catalogue),
+            "rasters": _write_rasters(staging, source_paths, catalogue, built),
         }
         Manifest.model_validate(manifest)  # what the service will read: refuse to write what it cannot
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -168,16 +169,40 @@ def _write_layer(folder: Path, built: BuiltLayer, catalogue: SourceCatalogue) ->
     }
 
 
-def _write_rasters(folder: Path, built: Mapping[str, BuiltLayer], catalogue: SourceCatalogue) -> dict[str, Any]:
-    """The indicative population raster, spread from the places layer when it is part of the build."""
-    if "places" not in built:
+def _write_rasters(
+    folder: Path, source_paths: Mapping[str, Path], catalogue: SourceCatalogue, built: Mapping[str, BuiltLayer]
+) -> dict[str, Any]:
+    """The indicative population raster, spread from the typed census figures (``population_figures.toml``).
+
+    Built when the places layer is part of the build; each kernel stays inside its own ``admin-units`` unit.
+    """
+    if "places" not in built or "geonames-cities500" not in source_paths:
         return {}
-    meta = build_population_raster(built["places"].data, folder / POPULATION_RASTER, PopulationRasterParams())
+    figures = load_figures()
+    meta_in = figures["meta"]
+    places = figures_frame(figures, source_paths["geonames-cities500"])
+    params = PopulationRasterParams(
+        extent=tuple(meta_in["extent"]),
+        source=f"Published census and official figures ({len(places)} entries in geodata/population_figures.toml)",
+        tags={"CZMAP_AS_OF": meta_in["as_of"], "CZMAP_TITLE": meta_in["title"]},
+    )
+    units = built["admin-units"].data if "admin-units" in built else None
+    meta = build_population_raster(places, folder / POPULATION_RASTER, params, units)
     geonames = catalogue.get("geonames-cities500")
     meta.update(
         path=POPULATION_RASTER,
-        licence={"name": geonames.licence.name, "url": geonames.licence.url},
-        attribution=geonames.attribution,
+        as_of=meta_in["as_of"],
+        title=meta_in["title"],
+        displaced_note=" ".join(meta_in["displaced_note"].split()),
+        figures=[
+            {k: (None if v != v else v) for k, v in row.items() if k != "geometry"}
+            for row in places.drop(columns=["sigma_km", "empty_radius_km"]).to_dict("records")
+        ],
+        licence={"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
+        attribution=(
+            "conflict-zone-map population figures (censuses and official figures, each cited); coordinates: "
+            + geonames.attribution
+        ),
     )
     return {"population": meta}
 

@@ -26,6 +26,8 @@ from geodata.crs import EQUAL_AREA_CRS, METRIC_CRS, STORAGE_CRS
 from geodata.errors import BuildCheckFailed, LayerDefinitionError
 from geodata.layerdefs import LayerDefinition
 from geodata.transforms import M2_PER_KM2
+from geodata.names import apply_names, load_names
+from geodata.units import build_admin_units, land_by_country
 
 
 @dataclass
@@ -69,9 +71,19 @@ def _border_faces(ctx: BuildContext, p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _aze_irn_lines(ctx: BuildContext) -> gpd.GeoDataFrame:
+    return _iran_lines(ctx, ("AZE",))
+
+
+def _iran_lines(ctx: BuildContext, neighbours: tuple[str, ...] = ("AZE", "ARM")) -> gpd.GeoDataFrame:
+    """Natural Earth 10m lines between Iran and ``neighbours``."""
     lines = ctx.read("ne-boundary-lines-land")
-    pair = lines["adm0_a3_l"].isin(["AZE", "IRN"]) & lines["adm0_a3_r"].isin(["AZE", "IRN"])
-    return lines[pair & (lines["adm0_a3_l"] != lines["adm0_a3_r"])]
+    sides = {"IRN", *neighbours}
+    pair = lines["adm0_a3_l"].isin(sides) & lines["adm0_a3_r"].isin(sides)
+    return lines[
+        pair
+        & (lines["adm0_a3_l"] != lines["adm0_a3_r"])
+        & ((lines["adm0_a3_l"] == "IRN") | (lines["adm0_a3_r"] == "IRN"))
+    ]
 
 
 def build_oblast(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
@@ -121,35 +133,49 @@ def build_districts(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
 
 
 def build_border(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
-    """The Azerbaijan-Iran border lines, cut into named stretches by the district each part runs along."""
+    """Iran's borders with Azerbaijan and Armenia, in named stretches.
+
+    A stretch with ``country`` takes every line between Iran and that country (Armenia); the Azerbaijan-Iran
+    lines are cut where the nearest geoBoundaries district changes and grouped by the stretches' ``districts``.
+    """
     p = d.params
-    lines = _aze_irn_lines(ctx)
+    lines = _iran_lines(ctx, tuple(p.get("neighbours", ("AZE", "ARM"))))
     adm2 = ctx.read("geoboundaries-aze-adm2").to_crs(METRIC_CRS)
-    group_of = {name: sid for sid, seg in p["segments"].items() for name in seg["districts"]}
-    runs: dict[tuple[str, str], list[LineString]] = {}
+    group_of = {name: sid for sid, seg in p["segments"].items() for name in seg.get("districts", ())}
+    by_country = {seg["country"]: sid for sid, seg in p["segments"].items() if "country" in seg}
+    runs: dict[tuple[str, str, str], list[LineString]] = {}
     adjacent: dict[str, set[str]] = {}
-    for left, geom in zip(lines["adm0_a3_l"], lines.to_crs(METRIC_CRS).geometry, strict=True):
+    for left, right, geom in zip(
+        lines["adm0_a3_l"], lines["adm0_a3_r"], lines.to_crs(METRIC_CRS).geometry, strict=True
+    ):
+        neighbour = right if left == "IRN" else left
         for part in tf._line_parts([geom]):
+            if neighbour in by_country:
+                runs.setdefault((by_country[neighbour], left, right), []).append(part)
+                continue
             for district, run in _runs_by_nearest(part, adm2):
                 sid = group_of.get(district, p["default_segment"])
-                runs.setdefault((sid, left), []).append(run)
+                runs.setdefault((sid, left, right), []).append(run)
                 adjacent.setdefault(sid, set()).add(district)
     rows = []
     for sid, seg in p["segments"].items():
-        directions = [left for (s, left) in runs if s == sid]
+        directions = sorted((left, right) for (s, left, right) in runs if s == sid)
         if not directions:
             raise BuildCheckFailed(f"layer {d.id!r}: segment {sid!r} matched no part of the border")
         # Natural Earth records the country on each side of the line's direction; bands depend on it, so a
         # stretch whose pieces run in both directions becomes one feature per direction.
-        for n, left in enumerate(sorted(directions)):
+        for n, (left, right) in enumerate(directions):
             rows.append(
                 {
                     "id": sid if n == 0 else f"{sid}-{n + 1}",
                     "name": seg["name"],
-                    "districts": ", ".join(sorted(adjacent[sid])),
+                    "countries": seg["countries"],
+                    "districts": ", ".join(sorted(adjacent.get(sid, ()))),
                     "left_country": left,
-                    "right_country": "IRN" if left == "AZE" else "AZE",
-                    "geometry": MultiLineString(runs[(sid, left)]),
+                    "right_country": right,
+                    "published_length_km": seg.get("published_length_km"),
+                    "published_length_source": seg.get("published_length_source"),
+                    "geometry": MultiLineString(runs[(sid, left, right)]),
                 }
             )
     layer = gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC_CRS).to_crs(STORAGE_CRS)
@@ -173,20 +199,34 @@ def _runs_by_nearest(line: LineString, polygons: gpd.GeoDataFrame) -> list[tuple
 
 
 def build_border_bands(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
-    """Bands of set widths on both sides of the Azerbaijan-Iran border, in metres, clipped off third countries."""
+    """Bands of set widths on both sides of Iran's borders with Azerbaijan and Armenia, in metres.
+
+    Each side's bands are clipped to that country's land (10m borders, 50m coast), so no band reaches into a
+    third country or the sea.
+    """
     p = d.params
-    bands = tf.one_sided_bands(_aze_irn_lines(ctx), p["widths_km"], {"AZE": "AZ", "IRN": "IR"})
-    faces = _border_faces(ctx, p)
-    third = shapely.union_all([faces[c] for c in p["clip_off"] if c in faces])
-    bands["geometry"] = bands.geometry.difference(third)
+    sides: dict[str, dict[str, str]] = p["sides"]
+    bands = tf.one_sided_bands(
+        _iran_lines(ctx, tuple(sides.keys() - {"IRN"})), p["widths_km"], {c: s["code"] for c, s in sides.items()}
+    )
+    extent = tuple(p["extent"])
+    lines = ctx.read("ne-boundary-lines-land")
+    land = land_by_country(lines[lines.intersects(shapely.box(*extent))], ctx.read("ne-countries-50m"), extent)
+    country_of = {s["code"]: c for c, s in sides.items()}
+    bands["geometry"] = [
+        shapely.make_valid(g.intersection(land[country_of[s]]))
+        for g, s in zip(bands.geometry, bands["side"], strict=True)
+    ]
     bands["id"] = [f"{s}-{w:g}km" for s, w in zip(bands["side"], bands["width_km"], strict=True)]
+    bands["country"] = [sides[country_of[s]]["name"] for s in bands["side"]]
+    bands["borders"] = [sides[country_of[s]]["borders"] for s in bands["side"]]
     bands["name"] = [
-        f"{w:g} km on the {'Azerbaijani' if s == 'AZ' else 'Iranian'} side"
+        f"{w:g} km on the {sides[country_of[s]]['adjective']} side ({sides[country_of[s]]['borders']})"
         for s, w in zip(bands["side"], bands["width_km"], strict=True)
     ]
     bands["area_km2"] = tf.area_km2(bands.geometry).round(1)
     checks.check_nested(d.id, bands)
-    return bands[["id", "name", "side", "width_km", "area_km2", "geometry"]]
+    return bands[["id", "name", "side", "country", "borders", "width_km", "area_km2", "geometry"]]
 
 
 def build_ceasefire_line(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
@@ -255,8 +295,10 @@ def build_places(ctx: BuildContext, d: LayerDefinition) -> gpd.GeoDataFrame:
                     "geometry": shapely.Point(c["longitude"], c["latitude"]),
                 }
             )
-    places = _frame(rows).sort_values("id", key=lambda s: s.astype(int)).reset_index(drop=True)
-    return _with_zones(ctx, places, p["zone_layers"])
+    places = apply_names(_frame(rows), load_names())
+    # GeoNames ids in numeric order, then the places the names table adds (ids that are not numbers)
+    places = places.sort_values("id", key=lambda s: s.map(lambda v: (not v.isdigit(), int(v) if v.isdigit() else 0, v)))
+    return _with_zones(ctx, places.reset_index(drop=True), p["zone_layers"])
 
 
 def _with_zones(ctx: BuildContext, places: gpd.GeoDataFrame, zone_layers: list[str]) -> gpd.GeoDataFrame:
@@ -283,6 +325,7 @@ BUILDERS: dict[str, Builder] = {
     "ceasefire_line": build_ceasefire_line,
     "ceasefire_area": build_ceasefire_area,
     "places": build_places,
+    "admin_units": build_admin_units,
 }
 
 

@@ -39,7 +39,22 @@ def simplify_coverage(layers: Mapping[str, gpd.GeoDataFrame], tolerance_m: float
     out = {name: layer.to_crs(METRIC_CRS).copy() for name, layer in layers.items()}
     for (name, i), geom in zip(names, simplified, strict=True):
         out[name].iloc[i, out[name].columns.get_loc("geometry")] = shapely.make_valid(geom)
-    return {name: layer.to_crs(STORAGE_CRS) for name, layer in out.items()}
+    return {name: _valid_in_storage_crs(layer) for name, layer in out.items()}
+
+
+def _valid_in_storage_crs(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Reproject to the storage CRS; repair what reprojection made invalid (a vertex rounded across an edge)."""
+    stored = layer.to_crs(STORAGE_CRS)
+    invalid = ~stored.is_valid
+    if invalid.any():
+        repaired = [_polygonal(shapely.make_valid(g)) for g in stored.geometry[invalid]]
+        stored.loc[invalid, "geometry"] = gpd.GeoSeries(repaired, index=stored.index[invalid], crs=STORAGE_CRS)
+    return stored
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    parts = shapely.get_parts(geom)
+    return shapely.union_all([p for p in parts if p.geom_type in ("Polygon", "MultiPolygon")])
 
 
 def _noded_coverage(geoms: list[shapely.Geometry]) -> list[shapely.Geometry]:

@@ -1,4 +1,4 @@
-"""An indicative population raster spread from GeoNames settlement populations.
+"""An indicative population raster spread from settlement populations (the build uses published figures).
 
 Method (written into the GeoTIFF's tags and returned as metadata):
 
@@ -13,7 +13,11 @@ Method (written into the GeoTIFF's tags and returned as metadata):
   preserved exactly (up to float32 rounding of the cells); places outside the grid are left out and counted.
 * Places are added in order of their ``id``, so the output is byte-for-byte deterministic.
 
-The result is indicative: GeoNames populations are of mixed dates and settlements are not people's homes.
+* A place may set its own ``sigma_km`` (a region's total spread around its centre), and a place with
+  ``empty_radius_km`` (a town in ruins) keeps every kernel out of that disc; kernels are renormalised, so
+  totals are still preserved.
+
+The result is indicative: the figures are of mixed dates and settlements are not people's homes.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import rasterio
+from rasterio.features import rasterize
 from rasterio.transform import from_origin
 
 #: km per degree of latitude (WGS 84 mean) and per degree of longitude at the equator.
@@ -33,10 +39,14 @@ _KM_PER_DEG_LAT = 110.574
 _KM_PER_DEG_LON = 111.320
 
 CAVEAT = (
-    "Indicative only: GeoNames settlement populations (of mixed dates, many from Soviet-era or 2009-2011 "
-    "censuses) spread around each place with a Gaussian kernel; not a census count or a modelled population "
-    "grid. The population of Nagorno-Karabakh changed drastically after September 2023, when almost all of "
-    "its Armenian residents left: figures for the former oblast do not describe the present."
+    "Indicative only: published census and official settlement figures of mixed years (2005-2016, each cited), "
+    "spread around each settlement with a Gaussian kernel; not a census count or a modelled population grid. "
+    "Dated as of 2020-09-27, the eve of the war. Displacement it does not show: in 1993 Azerbaijani residents "
+    "fled the districts around Nagorno-Karabakh (Aghdam, Fuzuli, Jabrayil, Zangilan, Qubadli towns lay in ruins "
+    "and empty until 2020: zero here); in October-November 2020 Armenian residents left Hadrut, Shushi (Shusha) "
+    "and, before the handovers, the Kalbajar, Lachin and Agdam areas; in September 2023 nearly all Armenians of "
+    "Nagorno-Karabakh left for Armenia (100,417 arrivals by 30 September, of an estimated 120,000). Figures for "
+    "Nagorno-Karabakh do not describe the present."
 )
 
 
@@ -58,6 +68,8 @@ class PopulationRasterParams:
     pad_deg: float = 0.25
     extent: tuple[float, float, float, float] | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    #: What the places' populations are, for the method text.
+    source: str = "GeoNames place populations"
 
     def sigma_for(self, population: float) -> float:
         """The kernel sigma (km) for a place of ``population``."""
@@ -91,7 +103,9 @@ class _Grid:
         return xs, ys
 
 
-def build_population_raster(places: gpd.GeoDataFrame, out_path: Path, params: PopulationRasterParams) -> dict:
+def build_population_raster(
+    places: gpd.GeoDataFrame, out_path: Path, params: PopulationRasterParams, units: gpd.GeoDataFrame | None = None
+) -> dict:
     """Spread settlement populations onto a grid and write a deterministic float32 GeoTIFF.
 
     Parameters
@@ -102,6 +116,9 @@ def build_population_raster(places: gpd.GeoDataFrame, out_path: Path, params: Po
         The GeoTIFF to write (replaced if it exists).
     params
         Grid and kernel parameters.
+    units
+        Optional polygons (EPSG:4326) that tile the grid, e.g. the ``admin-units`` layer: each place's kernel
+        is then kept inside the unit of its own cell (a town's people stay on their side of a border).
 
     Returns
     -------
@@ -123,12 +140,18 @@ def build_population_raster(places: gpd.GeoDataFrame, out_path: Path, params: Po
     _check_places(places)
     grid = _Grid.covering(_extent(places, params), params.resolution_deg)
     cells = np.zeros((grid.height, grid.width), dtype=np.float64)
+    allowed = _allowed_cells(grid, places)
+    zones = _zone_grid(grid, units)
     used, outside, outside_population = 0, 0, 0.0
     ordered = places.assign(_key=places["id"].astype(str)).sort_values("_key", kind="stable")
-    for geom, population in zip(ordered.geometry, ordered["population"], strict=True):
+    sigmas = ordered["sigma_km"] if "sigma_km" in ordered.columns else [None] * len(ordered)
+    for geom, population, sigma in zip(ordered.geometry, ordered["population"], sigmas, strict=True):
         if not population or population <= 0 or geom is None or geom.is_empty:
             continue
-        if _spread(cells, grid, geom.x, geom.y, float(population), params):
+        sigma = None if sigma is None or not np.isfinite(sigma) else float(sigma)
+        if _spread(
+            cells, grid, (geom.x, geom.y, float(population), sigma), params, _own_zone(allowed, zones, grid, geom)
+        ):
             used += 1
         else:
             outside += 1
@@ -173,14 +196,51 @@ def _extent(places: gpd.GeoDataFrame, params: PopulationRasterParams) -> tuple[f
     return w - params.pad_deg, s - params.pad_deg, e + params.pad_deg, n + params.pad_deg
 
 
+def _zone_grid(grid: _Grid, units: gpd.GeoDataFrame | None) -> np.ndarray | None:
+    """The 1-based index of the unit holding each cell's centre (0: none), or None without units."""
+    if units is None:
+        return None
+    shapes = ((geom, i + 1) for i, geom in enumerate(units.to_crs("EPSG:4326").geometry))
+    transform = from_origin(grid.west, grid.north, grid.res, grid.res)
+    return rasterize(shapes, out_shape=(grid.height, grid.width), transform=transform, fill=0, dtype="int32")
+
+
+def _own_zone(allowed: np.ndarray, zones: np.ndarray | None, grid: _Grid, geom: Any) -> np.ndarray:
+    """``allowed``, further limited to the unit of the place's own cell."""
+    col, row = math.floor((geom.x - grid.west) / grid.res), math.floor((grid.north - geom.y) / grid.res)
+    if zones is None or not (0 <= col < grid.width and 0 <= row < grid.height) or zones[row, col] == 0:
+        return allowed
+    return allowed * (zones == zones[row, col])
+
+
+def _allowed_cells(grid: _Grid, places: gpd.GeoDataFrame) -> np.ndarray:
+    """1 where people may be spread, 0 within ``empty_radius_km`` of a place given one (towns in ruins)."""
+    allowed = np.ones((grid.height, grid.width), dtype=np.float64)
+    if "empty_radius_km" not in places.columns:
+        return allowed
+    xs, ys = grid.centres(0, grid.height, 0, grid.width)
+    for geom, radius in zip(places.geometry, places["empty_radius_km"], strict=True):
+        if radius is None or not np.isfinite(radius) or radius <= 0:
+            continue
+        dx = (xs[None, :] - geom.x) * _KM_PER_DEG_LON * math.cos(math.radians(geom.y))
+        dy = (ys[:, None] - geom.y) * _KM_PER_DEG_LAT
+        allowed[dx**2 + dy**2 <= radius**2] = 0.0
+    return allowed
+
+
 def _spread(
-    cells: np.ndarray, grid: _Grid, lon: float, lat: float, population: float, p: PopulationRasterParams
+    cells: np.ndarray,
+    grid: _Grid,
+    place: tuple[float, float, float, float | None],
+    p: PopulationRasterParams,
+    allowed: np.ndarray,
 ) -> bool:
-    """Add one place's kernel to ``cells``; False if the place lies outside the grid."""
+    """Add one place's kernel (lon, lat, population, sigma or None) to ``cells``; False if outside the grid."""
+    lon, lat, population, sigma_km = place
     col, row = math.floor((lon - grid.west) / grid.res), math.floor((grid.north - lat) / grid.res)
     if not (0 <= col < grid.width and 0 <= row < grid.height):
         return False
-    sigma = p.sigma_for(population)
+    sigma = sigma_km or p.sigma_for(population)
     reach = p.truncate_sigmas * sigma
     km_lon = _KM_PER_DEG_LON * math.cos(math.radians(lat))
     dc, dr = math.ceil(reach / km_lon / grid.res) + 1, math.ceil(reach / _KM_PER_DEG_LAT / grid.res) + 1
@@ -191,6 +251,7 @@ def _spread(
     d2 = dx**2 + dy**2
     weights = np.exp(-d2 / (2 * sigma**2)) * np.cos(np.radians(ys))[:, None]
     weights[d2 > reach**2] = 0.0
+    weights *= allowed[r0:r1, c0:c1]
     total = weights.sum()
     if total <= 0:  # a kernel narrower than a cell: everything in the cell of the place
         cells[row, col] += population
@@ -205,7 +266,7 @@ def _method_text(p: PopulationRasterParams) -> str:
         for bound, sigma in p.sigma_km
     )
     return (
-        f"GeoNames place populations spread with a Gaussian kernel (sigma by population class: {classes}; "
+        f"{p.source} spread with a Gaussian kernel (sigma by population class unless a place sets its own: {classes}; "
         f"truncated at {p.truncate_sigmas:g} sigma), normalised so each place's total is preserved; EPSG:4326 grid "
         f"of {p.resolution_deg * 3600:g} arc-seconds; persons per cell"
     )

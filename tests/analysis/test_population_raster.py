@@ -97,3 +97,29 @@ def test_real_places_raster_keeps_the_geonames_total(places: gpd.GeoDataFrame, p
     with rasterio.open(population_tif) as ds:
         assert ds.crs.to_epsg() == 4326
         assert ds.read(1).astype(np.float64).sum() == pytest.approx(float(places["population"].sum()), rel=1e-6)
+
+
+def test_no_one_is_spread_within_a_ruins_empty_radius(tmp_path: Path) -> None:
+    places = _places([("a", 46.50, 39.50, 10_000), ("ruin", 46.55, 39.50, 0)])
+    places["sigma_km"] = [5.0, float("nan")]
+    places["empty_radius_km"] = [float("nan"), 3.0]
+    meta = build_population_raster(places, tmp_path / "p.tif", PopulationRasterParams())
+    with PopulationRaster(tmp_path / "p.tif") as raster:
+        # cells are emptied by their centre: a disc 0.5 km narrower than the empty radius holds no one
+        inside, total = raster.sums([_circle(46.55, 39.50, 2.5), shapely.box(45, 38, 48, 41)])
+    assert inside == pytest.approx(0, abs=1e-6)
+    assert total == pytest.approx(10_000, rel=1e-6) and meta["total_population"] == pytest.approx(10_000)
+
+
+def test_kernels_stay_inside_their_own_unit(tmp_path: Path) -> None:
+    """A town 1 km from a border (on a grid line) keeps all its people on its own side."""
+    west, east = shapely.box(45, 38, 46.5, 41), shapely.box(46.5, 38, 48, 41)
+    units = gpd.GeoDataFrame({"id": ["w", "e"]}, geometry=[west, east], crs="EPSG:4326")
+    places = _places([("town", 46.488, 39.5, 50_000)])
+    build_population_raster(places, tmp_path / "p.tif", PopulationRasterParams(), units)
+    with PopulationRaster(tmp_path / "p.tif") as raster:
+        in_west, in_east = raster.sums([west, east])
+    assert in_east == pytest.approx(0, abs=1e-6) and in_west == pytest.approx(50_000, rel=1e-6)
+    build_population_raster(places, tmp_path / "q.tif", PopulationRasterParams())
+    with PopulationRaster(tmp_path / "q.tif") as raster:
+        assert raster.sums([east])[0] > 1_000  # without units, the kernel crosses the border
