@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
@@ -27,6 +26,7 @@ from app.webmap.errors import InvalidViewError, MapNotConfiguredError
 from app.webmap.render import ImageFormat, check_size, describe, render_png, view_events
 from app.webmap.sources import MapData
 from app.webmap.view import MapView, parse_view
+from geodata.manifest import Manifest
 
 #: Map errors become JSON through the app's one error path (:mod:`app.http.errors`); a query parameter a route
 #: does not declare is refused there too.
@@ -59,14 +59,15 @@ class ViewQuery:
 VIEW_PARAMS = frozenset(ViewQuery.__dataclass_fields__)
 
 
-def get_manifest(request: Request) -> Mapping:
-    """The layer store's manifest, as the JSON mapping the map builders read."""
+def get_manifest(request: Request) -> Manifest:
+    """The layer store's typed manifest."""
     store = getattr(request.app.state, "layers", None)
     if store is None:
         raise MapNotConfiguredError(
             "no built layers: the data folder has no layer manifest (run `czmap geodata build`)"
         )
-    return store.manifest.model_dump(mode="json")
+    manifest: Manifest = store.manifest
+    return manifest
 
 
 def get_settings(request: Request) -> Settings:
@@ -83,8 +84,8 @@ def get_map_data(request: Request) -> MapData:
     return data
 
 
-def _parse(request: Request, query: ViewQuery, manifest: Mapping) -> MapView:
-    return parse_view(asdict(query), manifest.get("layers", {}))
+def _parse(request: Request, query: ViewQuery, manifest: Manifest) -> MapView:
+    return parse_view(asdict(query), manifest.layers)
 
 
 def page_view(request: Request, query: Annotated[ViewQuery, Depends()]) -> MapView:
@@ -195,7 +196,7 @@ def _snippet(
         html = responsive_snippet(base, view, w, h) if responsive else iframe_snippet(base, view, w, h)
         return {"variant": variant, "html": html, "src": embed_url(base, view), "preview": embed_url("", view)}
     data = get_map_data(request)
-    alt = describe(view, get_manifest(request), data, view_events(view, data, w, h))
+    alt = describe(view, data, view_events(view, data, w, h))
     return {
         "variant": variant,
         "html": image_snippet(base, view, w, h, alt),
@@ -223,7 +224,7 @@ def oembed(
     if parts.scheme not in ("http", "https") or parts.netloc not in ours or parts.path not in ("/map", "/embed"):
         return JSONResponse({"code": "NotFound", "description": f"not a map of this service: {url[:200]}"}, 404)
     raw = {k: v for k, v in parse_qsl(parts.query) if k in VIEW_PARAMS}
-    view = parse_view(raw, get_manifest(request).get("layers", {}))
+    view = parse_view(raw, get_manifest(request).layers)
     w, h = oembed_size(maxwidth, maxheight)
     return JSONResponse(
         {

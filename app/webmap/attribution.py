@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from html import escape
 from urllib.parse import urlsplit
+
+from geodata.manifest import Manifest
 
 
 def is_web_url(url: object) -> bool:
@@ -22,11 +23,11 @@ def is_web_url(url: object) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def source_credits(manifest: Mapping) -> list[tuple[str, str, str]]:
+def source_credits(manifest: Manifest) -> list[tuple[str, str, str]]:
     """Unique ``(attribution, licence, licence_url)`` of every source of every layer, in manifest order."""
     seen: dict[tuple[str, str, str], None] = {}
-    for layer in manifest.get("layers", {}).values():
-        for source in layer.get("sources", []):
+    for layer in manifest.layers.values():
+        for source in layer.sources:
             key = (
                 str(source.get("attribution") or "").strip(),
                 str(source.get("licence") or "").strip(),
@@ -37,13 +38,15 @@ def source_credits(manifest: Mapping) -> list[tuple[str, str, str]]:
     return list(seen)
 
 
-def attribution_html(manifest: Mapping) -> list[str]:
+def attribution_html(manifest: Manifest) -> list[str]:
     """One escaped HTML snippet per unique source: its attribution text and a link to its licence.
 
     Examples
     --------
-    >>> attribution_html({"layers": {"a": {"sources": [
-    ...     {"attribution": "<b>X</b>", "licence": "CC BY 4.0", "licence_url": "https://example.org/l"}]}}})
+    >>> source = {"attribution": "<b>X</b>", "licence": "CC BY 4.0", "licence_url": "https://example.org/l"}
+    >>> layer = {"id": "a", "title": "A", "version": "1", "geometry_type": "Polygon", "bbox": (0, 0, 1, 1),
+    ...          "licence": {"name": "CC BY 4.0"}, "files": {}, "sources": [source]}
+    >>> attribution_html(Manifest.model_validate({"layers": {"a": layer}}))
     ['&lt;b&gt;X&lt;/b&gt; (<a href="https://example.org/l" target="_blank" rel="noopener">CC BY 4.0</a>)']
 
     """
@@ -58,7 +61,7 @@ def attribution_html(manifest: Mapping) -> list[str]:
     return lines
 
 
-def attribution_text(manifest: Mapping) -> str:
+def attribution_text(manifest: Manifest) -> str:
     """Plain-text credits of every source (for the static image)."""
     parts = []
     for text, licence, _url in source_credits(manifest):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -13,6 +12,7 @@ from app.settings import Settings
 from app.webmap import elements as el
 from app.webmap.attribution import attribution_html
 from app.webmap.view import BASEMAP_LAYER, EARLIEST, EVENTS, LATEST, WAR_END, WAR_START, ZONE_ORDER, MapView
+from geodata.manifest import LayerEntry, Manifest
 
 DEFAULT_TITLE = "Reported fighting in the 2020 Nagorno-Karabakh war"
 MAX_ZONE_FEATURES = 5_000
@@ -27,15 +27,15 @@ class PageOptions:
     oembed_url: str | None = None
 
 
-def zone_layer_ids(manifest: Mapping) -> list[str]:
+def zone_layer_ids(manifest: Manifest) -> list[str]:
     """Ids of the manifest's zone layers in drawing order (known zones first, then any others; not the basemap)."""
-    present = [layer for layer in manifest.get("layers", {}) if layer != BASEMAP_LAYER]
+    present = [layer for layer in manifest.layers if layer != BASEMAP_LAYER]
     return [layer for layer in ZONE_ORDER if layer in present] + [other for other in present if other not in ZONE_ORDER]
 
 
-def zone_manifest(manifest: Mapping) -> dict[str, Any]:
+def zone_manifest(manifest: Manifest) -> Manifest:
     """The manifest without the basemap layer (credited by the basemap itself, only while it is shown)."""
-    return {**manifest, "layers": {k: v for k, v in manifest.get("layers", {}).items() if k != BASEMAP_LAYER}}
+    return manifest.model_copy(update={"layers": {k: v for k, v in manifest.layers.items() if k != BASEMAP_LAYER}})
 
 
 def geometry_kind(geometry_type: str | None) -> str:
@@ -48,20 +48,13 @@ def geometry_kind(geometry_type: str | None) -> str:
     return "point"
 
 
-def is_dated(meta: Mapping) -> bool:
-    """Whether a layer changes with the date: a validity on the layer, or ``valid_from`` / ``valid_to`` columns.
-
-    Examples
-    --------
-    >>> is_dated({"valid_from": None, "properties": {"id": "str", "valid_from": "str"}}), is_dated({"properties": {}})
-    (True, False)
-
-    """
-    columns = meta.get("properties") or {}
-    return bool(meta.get("valid_from") or meta.get("valid_to") or "valid_from" in columns or "valid_to" in columns)
+def is_dated(meta: LayerEntry) -> bool:
+    """Whether a layer changes with the date: a validity on the layer, or ``valid_from`` / ``valid_to`` columns."""
+    columns = meta.properties
+    return bool(meta.valid_from or meta.valid_to or "valid_from" in columns or "valid_to" in columns)
 
 
-def layer_day(meta: Mapping, start: date, end: date) -> tuple[date, bool]:
+def layer_day(meta: LayerEntry, start: date, end: date) -> tuple[date, bool]:
     """The day a dated layer is drawn for, and whether that is its last day.
 
     The last day shown; but a layer whose validity ends within the dates shown (``valid_to`` after the start and
@@ -71,16 +64,16 @@ def layer_day(meta: Mapping, start: date, end: date) -> tuple[date, bool]:
 
     Examples
     --------
-    >>> meta = {"valid_from": "1994-05-12", "valid_to": "2020-11-10"}
+    >>> meta = LayerEntry(id="l", title="L", version="1", geometry_type="LineString", bbox=(0, 0, 1, 1),
+    ...                   licence={"name": "PD"}, files={}, valid_from="1994-05-12", valid_to="2020-11-10")
     >>> layer_day(meta, date(2020, 9, 27), date(2020, 11, 10))
     (datetime.date(2020, 11, 9), True)
     >>> layer_day(meta, date(2020, 10, 1), date(2020, 10, 31)), layer_day(meta, date(2020, 11, 15), date(2020, 11, 20))
     ((datetime.date(2020, 10, 31), False), (datetime.date(2020, 11, 20), False))
 
     """
-    valid_to = meta.get("valid_to")
-    if valid_to:
-        ends = date.fromisoformat(str(valid_to))
+    ends = meta.valid_to
+    if ends is not None:
         if start < ends <= end:
             return ends - timedelta(days=1), True
     return end, False
@@ -91,15 +84,15 @@ def collection_url(settings: Settings, collection: str) -> str:
     return f"{settings.map.api_base.rstrip('/')}/collections/{collection}/items"
 
 
-def build_map(view: MapView, manifest: Mapping, settings: Settings, options: PageOptions) -> el.MapPage:
+def build_map(view: MapView, manifest: Manifest, settings: Settings, options: PageOptions) -> el.MapPage:
     """Build the page of ``view``: every element carries URLs and styles only, never features.
 
     Parameters
     ----------
     view : MapView
         The validated view (centre, zoom, dates, layers, filters, basemap, theme, title).
-    manifest : mapping
-        The layer manifest (``{"layers": {id: {...}}}``) as written by the geodata build.
+    manifest : Manifest
+        The typed layer manifest of the layer store.
     settings : Settings
         Basemap, API prefix and loading limits.
     options : PageOptions
@@ -135,15 +128,15 @@ def render_page(page: el.MapPage, nonce: str) -> str:
     return page.render(nonce=nonce)
 
 
-def _basemaps(view: MapView, manifest: Mapping, settings: Settings) -> el.Basemaps:
+def _basemaps(view: MapView, manifest: Manifest, settings: Settings) -> el.Basemaps:
     """The three backgrounds (offline layer, tiles, none); credits go with the one shown."""
     offline = None
-    if BASEMAP_LAYER in manifest.get("layers", {}):
-        meta = manifest["layers"][BASEMAP_LAYER]
+    if BASEMAP_LAYER in manifest.layers:
+        meta = manifest.layers[BASEMAP_LAYER]
         offline = {
             "url": collection_url(settings, BASEMAP_LAYER),
             "title": "Offline map (Natural Earth, GeoNames)",
-            "attributions": attribution_html({"layers": {BASEMAP_LAYER: meta}}),
+            "attributions": attribution_html(manifest.model_copy(update={"layers": {BASEMAP_LAYER: meta}})),
         }
     tiles: dict[str, Any] | None = {
         "url": settings.basemap.url,
@@ -157,21 +150,21 @@ def _basemaps(view: MapView, manifest: Mapping, settings: Settings) -> el.Basema
     return el.Basemaps(initial=initial, offline=offline, tiles=tiles)  # tiles: None or the dict above
 
 
-def _zone_layers(manifest: Mapping, settings: Settings) -> list[Any]:
+def _zone_layers(manifest: Manifest, settings: Settings) -> list[Any]:
     layers: list[Any] = []
     for order, layer_id in enumerate(zone_layer_ids(manifest)):
-        meta = manifest["layers"][layer_id]
+        meta = manifest.layers[layer_id]
         layers.append(
             el.ZoneLayer(
                 id=layer_id,
                 order=order,
-                title=str(meta.get("title") or layer_id),
+                title=meta.title or layer_id,
                 url=collection_url(settings, layer_id),
-                style=meta.get("style") or {},
+                style=meta.style,
                 dated=is_dated(meta),
-                validFrom=meta.get("valid_from"),
-                validTo=meta.get("valid_to"),
-                variants=bool(meta.get("variants")),
+                validFrom=meta.valid_from.isoformat() if meta.valid_from else None,
+                validTo=meta.valid_to.isoformat() if meta.valid_to else None,
+                variants=bool(meta.variants),
                 pageSize=min(settings.map.page_size, MAX_ZONE_FEATURES),
                 maxFeatures=MAX_ZONE_FEATURES,
             )
@@ -187,26 +180,26 @@ def _zone_layers(manifest: Mapping, settings: Settings) -> list[Any]:
     return layers
 
 
-def _legend_entries(manifest: Mapping) -> list[dict[str, Any]]:
+def _legend_entries(manifest: Manifest) -> list[dict[str, Any]]:
     # every zone layer; the page lists only those drawn (switched on, with features on the shown date)
     entries = []
     for layer_id in zone_layer_ids(manifest):
-        meta = manifest["layers"][layer_id]
-        style = meta.get("style") or {}
+        meta = manifest.layers[layer_id]
+        style = meta.style
         entries.append(
             {
                 "id": layer_id,
-                "title": str(meta.get("title") or layer_id),
+                "title": meta.title or layer_id,
                 "color": str(style.get("color") or "#000000"),
                 "dash": bool(style.get("dash")),
-                "kind": geometry_kind(meta.get("geometry_type")),
-                "control": "controlled_by" in (meta.get("properties") or {}),
+                "kind": geometry_kind(meta.geometry_type),
+                "control": "controlled_by" in meta.properties,
             }
         )
     return entries
 
 
-def _controls(view: MapView, manifest: Mapping, settings: Settings, title: str, options: PageOptions) -> list[Any]:
+def _controls(view: MapView, manifest: Manifest, settings: Settings, title: str, options: PageOptions) -> list[Any]:
     full_link = None
     if options.embed and options.full_map_url:
         full_link = f"{options.full_map_url}?{urlencode(view.query())}"
@@ -227,7 +220,7 @@ def _controls(view: MapView, manifest: Mapping, settings: Settings, title: str, 
         if view.basemap == "osm" and settings.basemap.url
         else None
     )
-    layers = manifest.get("layers", {})
+    layers = manifest.layers
     outline = "nagorno-karabakh" if "nagorno-karabakh" in layers else None
     controls.append(
         el.MiniMap(

@@ -22,6 +22,7 @@ from app.webmap.errors import MapError
 from app.webmap.render import ImageFormat, StaticMap, render_png
 from app.webmap.sources import EventSource, GeoJSONEvents, MapData, StoreZones
 from app.webmap.view import MapView, parse_view
+from geodata.manifest import Manifest
 
 render_cli = typer.Typer(help="Render a static PNG of a map view (no tile server needed).")
 
@@ -49,9 +50,9 @@ def render(
     settings = load_settings(data_dir=data_dir)
     try:
         store = LayerStore.open(settings.data_dir)
-        manifest = store.manifest.model_dump(mode="json")
+        manifest = store.manifest
         params = {"lat": lat, "lon": lon, "zoom": zoom, "datetime": datetime, "layers": layers, "title": title}
-        view = parse_view({**params, "dark": "true" if dark else None}, manifest["layers"])
+        view = parse_view({**params, "dark": "true" if dark else None}, manifest.layers)
         with event_source(Startup(settings, store), events) as source:
             image = _render(view, manifest, MapData(StoreZones(store), source), (width, height), out)
     except (MapError, EventError, StoreUnavailable, OSError, ValueError) as exc:
@@ -74,7 +75,7 @@ def event_source(startup: Startup, events_file: Path | None) -> Iterator[EventSo
         yield StoreEventSource(collections[0].service)
 
 
-def _render(view: MapView, manifest: dict, data: MapData, size: tuple[int, int], out: Path) -> StaticMap:
+def _render(view: MapView, manifest: Manifest, data: MapData, size: tuple[int, int], out: Path) -> StaticMap:
     suffix = out.suffix.lower().lstrip(".")
     formats: dict[str, ImageFormat] = {"png": "png", "svg": "svg", "pdf": "pdf"}
     if suffix not in formats:

@@ -11,6 +11,7 @@ import jinja2
 
 from app.webmap.builder import DEFAULT_TITLE, zone_layer_ids
 from app.webmap.view import BASEMAPS, EVENTS, WAR_END, WAR_START, MapView
+from geodata.manifest import Manifest
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 BASEMAP_LABELS = {
@@ -29,7 +30,7 @@ def _environment() -> jinja2.Environment:
 
 def embed_page_html(
     view: MapView,
-    manifest: Mapping,
+    manifest: Manifest,
     *,
     snippet: Mapping[str, Any],
     preview_src: str,
@@ -39,8 +40,7 @@ def embed_page_html(
     options: Mapping[str, Any],
 ) -> str:
     """The page's HTML (every value autoescaped); its script is ``/static/webmap/embedcode.js``."""
-    layers = manifest.get("layers", {})
-    choices = [(layer, str(layers[layer].get("title") or layer)) for layer in zone_layer_ids(manifest)]
+    choices = [(layer, manifest.layers[layer].title or layer) for layer in zone_layer_ids(manifest)]
     choices.append((EVENTS, "Reported events"))
     return (
         _environment()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import math
 import textwrap
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,10 +25,11 @@ from pyproj import Transformer
 
 from app.webmap.alttext import alt_text, date_phrase
 from app.webmap.attribution import attribution_text
-from app.webmap.builder import DEFAULT_TITLE, is_dated, layer_day, zone_layer_ids
+from app.webmap.builder import DEFAULT_TITLE, is_dated, layer_day, zone_layer_ids, zone_manifest
 from app.webmap.errors import InvalidViewError
 from app.webmap.sources import MapData
 from app.webmap.view import BASEMAP_LAYER, EVENTS, MapView
+from geodata.manifest import Manifest
 
 MIN_SIZE, MAX_SIZE = 200, 3000
 HEADER_PX, FOOTER_PX = 50, 40
@@ -129,7 +129,7 @@ def split_unmapped(events: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoD
     return events[~unmapped], events[unmapped]
 
 
-def describe(view: MapView, manifest: Mapping, data: MapData, events: gpd.GeoDataFrame) -> str:
+def describe(view: MapView, data: MapData, events: gpd.GeoDataFrame) -> str:
     """The alt text of ``view`` showing ``events``: it counts the events drawn, and names those that are not."""
     drawn, unmapped = split_unmapped(events)
     text = alt_text(drawn, data.zones.index, view.start, view.end)
@@ -153,7 +153,7 @@ def unmapped_phrase(count: int) -> str:
 
 def render_png(
     view: MapView,
-    manifest: Mapping,
+    manifest: Manifest,
     data: MapData,
     *,
     width: int = 1200,
@@ -166,8 +166,8 @@ def render_png(
     ----------
     view : MapView
         Centre, zoom, dates, layers and filters.
-    manifest : mapping
-        The layer manifest (titles, styles, sources).
+    manifest : Manifest
+        The typed layer manifest (titles, styles, sources).
     data : MapData
         Where zones and events are read from.
     width, height : int
@@ -191,7 +191,7 @@ def render_png(
     fig = Figure(figsize=(width / 100, height / 100), dpi=100)
     ax = fig.add_axes((0.0, FOOTER_PX / height, map_w / width, map_px / height))
     ax.set_facecolor("#1b1b1b" if view.dark else "#f4f1ea")
-    offline = view.basemap != "none" and BASEMAP_LAYER in manifest.get("layers", {})
+    offline = view.basemap != "none" and BASEMAP_LAYER in manifest.layers
     if offline:
         _draw_basemap(ax, view, data, (x0, y0, x1, y1))
     handles = _draw_zones(ax, view, manifest, data) + _draw_events(ax, events)
@@ -208,7 +208,7 @@ def render_png(
     fig.savefig(buffer, format=fmt, dpi=100, facecolor=fig.get_facecolor(), metadata=_metadata(view, fmt))
     return StaticMap(
         png=buffer.getvalue(),
-        alt=describe(view, manifest, data, matched),
+        alt=describe(view, data, matched),
         event_count=len(events),
         unmapped_count=len(unmapped),
         legend_box=_pixel_box(fig, legend),
@@ -358,13 +358,13 @@ def _filtered_events(view: MapView, data: MapData, bbox: tuple[float, float, flo
     return events
 
 
-def _draw_zones(ax: Axes, view: MapView, manifest: Mapping, data: MapData) -> list:
+def _draw_zones(ax: Axes, view: MapView, manifest: Manifest, data: MapData) -> list:
     handles: list = []
     for layer_id in zone_layer_ids(manifest):
         if layer_id not in view.layers:
             continue
-        meta = manifest["layers"][layer_id]
-        style = meta.get("style") or {}
+        meta = manifest.layers[layer_id]
+        style = meta.style
         colour = style.get("color", "#000000")
         day, last_day = layer_day(meta, view.start, view.end)
         frame = data.zones.zones(layer_id, as_of=day if is_dated(meta) else None)
@@ -372,8 +372,8 @@ def _draw_zones(ax: Axes, view: MapView, manifest: Mapping, data: MapData) -> li
             continue
         frame = frame.to_crs(3857)
         dashed: Literal["--", "-"] = "--" if style.get("dash") else "-"
-        title = str(meta.get("title", layer_id)) + (f" (as on {day.isoformat()}, its last day)" if last_day else "")
-        kind = (meta.get("geometry_type") or "").lower()
+        title = (meta.title or layer_id) + (f" (as on {day.isoformat()}, its last day)" if last_day else "")
+        kind = meta.geometry_type.lower()
         if "polygon" in kind and "controlled_by" in frame.columns:
             handles += _draw_control(ax, frame, title)
         elif "polygon" in kind:
@@ -502,7 +502,7 @@ def _draw_events(ax: Axes, events: gpd.GeoDataFrame) -> list:
 
 
 def _decorate(
-    fig: Figure, ax: Axes, view: MapView, manifest: Mapping, handles: list, counts: tuple[int, int], offline: bool
+    fig: Figure, ax: Axes, view: MapView, manifest: Manifest, handles: list, counts: tuple[int, int], offline: bool
 ) -> tuple[Artist | None, Artist]:
     """Title, counts, credits and the legend beside the map.
 
@@ -520,9 +520,7 @@ def _decorate(
         when += f" ({unmapped:,} more located only to the country or in waters/airspace: not drawn)"
     fig.text(8 / width, 1 - 30 / height, when, fontsize=10 if width >= 700 else 8, color=colour, va="top")
     # every source once (zones and basemap share Natural Earth and GeoNames)
-    shown = (
-        manifest if offline else {"layers": {k: v for k, v in manifest.get("layers", {}).items() if k != BASEMAP_LAYER}}
-    )
+    shown = manifest if offline else zone_manifest(manifest)
     basemap = "our own, from these sources" if offline else "none"
     credits = f"Sources: {attribution_text(shown)}. Events: see each event's sources. Basemap: {basemap}."
     wrapped = "\n".join(textwrap.wrap(credits, width=max(40, int(width / 6.2)))[:4])

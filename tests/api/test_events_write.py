@@ -135,12 +135,12 @@ def test_if_match_with_an_unknown_tag_is_412(events_client, api_keys, created) -
 
 def test_patch_moves_the_event_and_recomputes_zones(events_client, api_keys, created) -> None:
     url = f"{ITEMS}/{created['id']}"
-    patch = {"geometry": {"type": "Point", "coordinates": [44.51, 40.18]}}  # Yerevan: outside every zone
+    patch = {"geometry": {"type": "Point", "coordinates": [44.51, 40.18]}}  # Yerevan: outside every war zone
     response = events_client.patch(url, json=patch, headers=bearer(api_keys["editor"]))
     assert response.status_code == 200
     stored = events_client.get(url).json()
     assert stored["geometry"]["coordinates"] == [44.51, 40.18]
-    assert stored["properties"]["zones"] == []
+    assert stored["properties"]["zones"] == ["admin-units:ARM"]  # only the unit that tiles the rest of the map
     assert stored["properties"]["notes"] == "test event 1"
 
 

@@ -31,9 +31,9 @@ def zones_of(store: LayerStore, lon: float, lat: float, day: date | None = None)
 @pytest.mark.parametrize(
     ("lon", "lat", "expected"),
     [
-        (46.7528, 39.8177, {"nagorno-karabakh:nkao", "ceasefire-1994-area:b38"}),  # Stepanakert
-        (46.5498, 39.6374, {"seven-districts:AZ-LAC", "ceasefire-1994-area:b38"}),  # Lachin
-        (49.8671, 40.4093, set()),  # Baku
+        (46.7528, 39.8177, {"nagorno-karabakh:nkao", "ceasefire-1994-area:b38", "admin-units:nkao"}),  # Stepanakert
+        (46.5498, 39.6374, {"seven-districts:AZ-LAC", "ceasefire-1994-area:b38", "admin-units:AZ-LAC"}),  # Lachin
+        (44.5126, 40.1811, {"admin-units:ARM"}),  # Yerevan: Armenia, in none of the war's zones
     ],
 )
 def test_zones_from_the_built_layers(layer_store, lon, lat, expected):
@@ -108,7 +108,7 @@ def test_cli_export_csv_to_file(cli_env, tmp_path):
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert rows[1][rows[0].index("lat")] == "#geo+lat" and len(rows) == 2 + 3
     tartar = next(r for r in rows if r[0] == "acled-AZE1001")
-    assert tartar[rows[0].index("zones")] == ""  # Tartar lies outside every zone layer
+    assert tartar[rows[0].index("zones")] == "admin-units:AZE-tartar-district"  # outside every war zone
 
 
 def test_cli_seed_writes_as_seed(cli_env):

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from app.webmap.builder import PageOptions, build_map, render_page
 from app.webmap.cli import render_cli
 from app.webmap.view import BASEMAP_LAYER, parse_view
-from geodata.build import read_manifest
+from geodata.manifest import read_manifest
 
 
 def render_args(data_dir: Path, out: Path, *extra: str) -> list[str]:
@@ -80,17 +80,17 @@ def test_render_command_rejects_a_bad_view(map_data_dir: Path, tmp_path: Path) -
 
 def page_for(map_data_dir: Path, **params: Any) -> str:
     manifest = read_manifest(map_data_dir)
-    view = parse_view(params, manifest["layers"])
+    view = parse_view(params, manifest.layers)
     return render_page(build_map(view, manifest, store_settings(map_data_dir), PageOptions(embed=True)), "n0nce")
 
 
 def test_every_manifest_layer_is_loaded_by_url_with_its_style(map_data_dir: Path) -> None:
     html = page_for(map_data_dir)
     manifest = read_manifest(map_data_dir)
-    for layer_id, meta in manifest["layers"].items():
+    for layer_id, meta in manifest.layers.items():
         assert f'"/collections/{layer_id}/items"' in html
         if layer_id != BASEMAP_LAYER:  # the basemap is drawn in the page's own colours (light and dark)
-            assert json.dumps(meta["style"]["color"]) in html
+            assert json.dumps(meta.style["color"]) in html
     assert '"/collections/events/items"' in html
     assert '"type": "Feature"' not in html
 

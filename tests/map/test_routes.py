@@ -257,7 +257,7 @@ def test_png_from_the_store_has_legend_and_credits(client: TestClient) -> None:
     # the same view rendered from the app's own MapData (its event store) tells where legend and credits went
     app = client.app
     manifest = manifest_of(app)
-    view = parse_view(params, manifest["layers"])
+    view = parse_view(params, manifest.layers)
     static = render_png(view, manifest, app.state.map_data, width=800, height=600)
     assert static.png == response.content
     image = Image.open(io.BytesIO(static.png))
@@ -277,7 +277,7 @@ def test_png_from_the_store_has_legend_and_credits(client: TestClient) -> None:
 def test_png_without_layers_or_events_has_no_legend(client: TestClient) -> None:
     app = client.app
     manifest = manifest_of(app)
-    view = parse_view({"layers": "none", "datetime": "2020-09-28"}, manifest["layers"])
+    view = parse_view({"layers": "none", "datetime": "2020-09-28"}, manifest.layers)
     static = render_png(view, manifest, app.state.map_data, width=400, height=300)
     assert static.legend_box is None and static.event_count == 0
 
@@ -412,7 +412,7 @@ def test_static_map_as_svg_and_pdf(client: TestClient) -> None:
 def test_static_legend_beside_the_map_with_a_scale_bar(client: TestClient) -> None:
     app = client.app
     for width in (1200, 400):
-        view = parse_view({"datetime": "2020-10-01/2020-10-07"}, manifest_of(app)["layers"])
+        view = parse_view({"datetime": "2020-10-01/2020-10-07"}, manifest_of(app).layers)
         static = render_png(view, manifest_of(app), app.state.map_data, width=width, height=500)
         assert static.legend_box and static.map_box
         legend, area = static.legend_box, static.map_box
@@ -423,7 +423,7 @@ def test_static_legend_beside_the_map_with_a_scale_bar(client: TestClient) -> No
 
 def test_static_map_draws_the_line_of_contact_in_the_default_view(client: TestClient) -> None:
     app = client.app
-    view = parse_view({"layers": "line-of-contact-1994"}, manifest_of(app)["layers"])
+    view = parse_view({"layers": "line-of-contact-1994"}, manifest_of(app).layers)
     static = render_png(view, manifest_of(app), app.state.map_data, width=600, height=400)
     assert static.legend_box is not None  # the line (as on 9 November 2020) is drawn and in the legend
 
@@ -437,6 +437,6 @@ def test_landing_page_links_to_the_map_and_the_embed_page(client: TestClient) ->
     assert len(cells) == 1
 
 
-def manifest_of(app: Any) -> dict[str, Any]:
-    """The app's layer manifest as the JSON mapping the map's builders take."""
-    return app.state.layers.manifest.model_dump(mode="json")
+def manifest_of(app: Any) -> Any:
+    """The app's typed layer manifest (the layer store's)."""
+    return app.state.layers.manifest
