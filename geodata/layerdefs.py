@@ -41,6 +41,9 @@ class LayerDefinition:
     style: Mapping[str, Any] = field(default_factory=dict)
     keywords: tuple[str, ...] = ()
     path: Path | None = None
+    #: Positional accuracy of the geometries in metres (how far an edge may lie from the true line), and why.
+    accuracy_m: float | None = None
+    accuracy_note: str = ""
 
     def fingerprint(self) -> str:
         """Hash of everything in the definition that affects the built data."""
@@ -131,7 +134,18 @@ def parse_definition(path: Path, catalogue: SourceCatalogue) -> LayerDefinition:
         style=MappingProxyType(raw.get("style", {})),
         keywords=tuple(raw.get("keywords", ())),
         path=path,
+        accuracy_m=_accuracy(path.name, raw.get("accuracy_m")),
+        accuracy_note=str(raw.get("accuracy_note", "")).strip(),
     )
+
+
+def _accuracy(name: str, value: Any) -> float | None:
+    """``accuracy_m`` of a layer file: a number of metres, 0 or more, or absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise LayerDefinitionError(f"{name}: accuracy_m must be a number of metres >= 0, got {value!r}")
+    return float(value)
 
 
 def _check_share_alike(name: str, licence_id: str, sources: list[Any]) -> None:

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.analysis import service
+from app.analysis.dated import DEFAULT_DAY, LayerInfos, Period, load_layer_infos, parse_period
 from app.analysis.errors import (
     AnalysisError,
     InvalidInput,
@@ -89,6 +90,27 @@ def get_event_counter(request: Request) -> EventCounter | None:
     return getattr(request.app.state, "event_counter", None)
 
 
+def get_layer_infos(settings: Annotated[AnalysisSettings, Depends(get_settings)]) -> LayerInfos:
+    """Readable zone names and layer accuracies of the build in the data folder (read once per build)."""
+    return load_layer_infos(settings.data_dir)
+
+
+DatetimeQuery = Annotated[
+    str | None,
+    Query(
+        description=f"Day the dated layers (control-2020, truces, ceasefire-1994-area) are answered for: "
+        f"YYYY-MM-DD, or an interval start/end answered day by day (one part per stretch of days without "
+        f"change). Default {DEFAULT_DAY.isoformat()}, the first day of the 10 November 2020 ceasefire.",
+        examples=["2020-10-17", "2020-10-01/2020-11-30"],
+    ),
+]
+
+
+def get_period(datetime: DatetimeQuery = None) -> Period:
+    """The ``datetime`` query parameter as a :class:`~app.analysis.dated.Period` (400 when malformed)."""
+    return parse_period(datetime)
+
+
 def allow_parameters(*names: str) -> Any:
     """A dependency that rejects query parameters other than ``names``."""
 
@@ -133,10 +155,12 @@ class OverlapParams:
     description="Body: a GeoJSON geometry, Feature or FeatureCollection of polygons (CRS84, or a declared `crs`). "
     "For each input feature and each zone: intersection area (km2, EPSG:6933), share of the input, share of the "
     "zone and estimated population.",
-    dependencies=[allow_parameters("layers", "repair", "pieces")],
+    dependencies=[allow_parameters("layers", "repair", "pieces", "datetime")],
 )
 async def overlap_route(
     params: Annotated[OverlapParams, Depends()],
+    period: Annotated[Period, Depends(get_period)],
+    infos: Annotated[LayerInfos, Depends(get_layer_infos)],
     body: Annotated[bytes, Depends(read_body)],
     index: Annotated[ZoneIndex, Depends(get_zone_index)],
     settings: Annotated[AnalysisSettings, Depends(get_settings)],
@@ -152,6 +176,8 @@ async def overlap_route(
         repair=params.repair,
         include_pieces=params.pieces,
         population=population,
+        period=period,
+        infos=infos,
     )
     return JSONResponse(result)
 
@@ -171,11 +197,13 @@ class ClassifyParams:
     "optional id, precision_m (metres) or where_prec (UCDP code: 1 -> 0 m, 2 -> 25 km, 3 -> 50 km, 4 -> 150 km, "
     "5 -> 50 km, 6/7 -> 300 km). Each point comes back with zones, membership (inside / possibly inside), "
     "iran_border_km, line_of_contact_km and nearest_place.",
-    dependencies=[allow_parameters("layers", "format")],
+    dependencies=[allow_parameters("layers", "format", "datetime")],
 )
 async def classify_route(
     request: Request,
     params: Annotated[ClassifyParams, Depends()],
+    period: Annotated[Period, Depends(get_period)],
+    infos: Annotated[LayerInfos, Depends(get_layer_infos)],
     body: Annotated[bytes, Depends(read_body)],
     index: Annotated[ZoneIndex, Depends(get_zone_index)],
     settings: Annotated[AnalysisSettings, Depends(get_settings)],
@@ -183,7 +211,9 @@ async def classify_route(
     """Read the points, then run :func:`app.analysis.service.run_classify` off the event loop."""
     media_type = request.headers.get("content-type", "application/json")
     points = await run_in_threadpool(service.read_points, body, media_type, settings.limits)
-    result = await run_in_threadpool(service.run_classify, index, points, params.format, _layer_list(params.layers))
+    result = await run_in_threadpool(
+        service.run_classify, index, points, params.format, _layer_list(params.layers), None, period, infos
+    )
     if params.format is OutputFormat.CSV:
         return CSVResponse(result)
     return (GeoJSONResponse if params.format is OutputFormat.GEOJSON else JSONResponse)(result)
@@ -193,9 +223,11 @@ async def classify_route(
     "/zones/{layer}/summary",
     summary="Per-zone summary of a layer",
     description="Area, population estimate and reported events by type (between start and end) for each zone.",
-    dependencies=[allow_parameters("start", "end")],
+    dependencies=[allow_parameters("start", "end", "datetime")],
 )
 async def summary_route(
+    period: Annotated[Period, Depends(get_period)],
+    infos: Annotated[LayerInfos, Depends(get_layer_infos)],
     layer: Annotated[str, Path(description="A zone layer id, e.g. seven-districts.")],
     index: Annotated[ZoneIndex, Depends(get_zone_index)],
     population: Annotated[PopulationRaster | None, Depends(get_population)],
@@ -205,5 +237,5 @@ async def summary_route(
 ) -> JSONResponse:
     """Run :func:`app.analysis.service.run_summary` off the event loop."""
     index.layer(layer)
-    result = await run_in_threadpool(service.run_summary, index, layer, population, counter, start, end)
+    result = await run_in_threadpool(service.run_summary, index, layer, population, counter, start, end, period, infos)
     return JSONResponse(result)

@@ -243,4 +243,4 @@ def test_too_many_rows_and_features_are_413(small_client: TestClient) -> None:
 def test_openapi_documents_the_parameters(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     params = {p["name"]: p for p in spec["paths"]["/analysis/overlap"]["post"]["parameters"]}
-    assert set(params) == {"layers", "repair", "pieces"} and params["repair"]["description"]
+    assert set(params) == {"layers", "repair", "pieces", "datetime"} and params["repair"]["description"]
