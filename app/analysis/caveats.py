@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from app.analysis.classify import Classification, Membership
-from app.analysis.dated import LayerInfos, Period, is_dated
+from app.analysis.dated import DEFAULT_DAY_REASON, LayerInfos, Period, is_dated
 from app.analysis.population import PopulationRaster
 from app.analysis.zones import ZoneLayer
 
@@ -22,10 +22,9 @@ def period_caveats(period: Period, layers: Iterable[ZoneLayer]) -> list[str]:
     dated = [layer.id for layer in layers if is_dated(layer)]
     if not dated:
         return []
-    when = period.as_dict()
-    text = f"dated layers ({', '.join(dated)}) are answered for {when['datetime']}"
+    text = f"dated layers ({', '.join(dated)}) are answered for {period.as_dict()['datetime']}"
     if period.default:
-        text += f" (the default: {when['reason'].split(': ', 1)[1]}; ask with datetime=YYYY-MM-DD)"
+        text += f", the default: {DEFAULT_DAY_REASON} (ask for another day with datetime=YYYY-MM-DD)"
     return [text + "; each place has one state of a dated layer per day"]
 
 
