@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,12 +19,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.analysis import service
+from app.analysis.dated import LayerInfos, load_layer_infos, parse_period
 from app.analysis.errors import AnalysisError
 from app.analysis.inputs import parse_json
 from app.analysis.output import OutputFormat
 from app.analysis.population import PopulationRaster, open_population_raster
 from app.analysis.settings import AnalysisSettings
-from app.analysis.summary import InMemoryEventCounter
+from app.analysis.summary import EventCounter, InMemoryEventCounter
 from app.analysis.zones import ZoneIndex, load_zone_index
 
 analyse_cli = typer.Typer(
@@ -36,6 +39,14 @@ RasterOption = Annotated[
 ]
 LayersOption = Annotated[str | None, typer.Option("--layers", help="Comma-separated zone layer ids (default: all).")]
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Write the result here instead of stdout.")]
+DatetimeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--datetime",
+        help="Day of the dated layers (YYYY-MM-DD) or an interval START/END answered by stretches of days; "
+        "default 2020-11-10, the first day of the 10 November 2020 ceasefire.",
+    ),
+]
 
 
 def _settings(data_dir: Path | None, raster: Path | None) -> AnalysisSettings:
@@ -56,6 +67,10 @@ def _load(settings: AnalysisSettings) -> tuple[ZoneIndex, PopulationRaster | Non
         except FileNotFoundError as exc:
             raise _fail(str(exc)) from None
     return index, open_population_raster(settings.population_raster_path, settings.limits)
+
+
+def _infos(settings: AnalysisSettings) -> LayerInfos:
+    return load_layer_infos(settings.data_dir)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -94,12 +109,14 @@ def overlap_cmd(
     data_dir: DataDirOption = None,
     population_raster: RasterOption = None,
     out: OutOption = None,
+    datetime_: DatetimeOption = None,
 ) -> None:
-    """Area (km2), shares and population of each input polygon in each zone."""
+    """Area (km2), shares and population of each input polygon in each zone valid on the day."""
     settings = _settings(data_dir, population_raster)
     index, raster = _load(settings)
     body = _read(file)
     try:
+        period = parse_period(datetime_)
         count = _feature_count(body)
         with _progress() as progress:
             task = progress.add_task("overlap", total=count)
@@ -112,6 +129,8 @@ def overlap_cmd(
                 include_pieces=pieces,
                 population=raster,
                 on_progress=lambda n: progress.advance(task, n),
+                period=period,
+                infos=_infos(settings),
             )
     except AnalysisError as exc:
         raise _fail(str(exc)) from None
@@ -131,19 +150,27 @@ def classify_cmd(
     layers: LayersOption = None,
     data_dir: DataDirOption = None,
     out: OutOption = None,
+    datetime_: DatetimeOption = None,
 ) -> None:
-    """Zones, membership, distances and nearest place of each point."""
+    """Zones (valid on the day), membership, distances with margins and nearest place of each point."""
     settings = _settings(data_dir, None)
     index, _ = _load(settings)
     body = _read(file)
     media_type = "text/csv" if file.suffix.lower() in (".csv", ".txt") else "application/geo+json"
     try:
+        period = parse_period(datetime_)
         with console.status("reading points"):
             points = service.read_points(body, media_type, settings.limits)
         with _progress() as progress:
             task = progress.add_task("classify", total=len(points))
             result = service.run_classify(
-                index, points, format, _layers(layers), on_progress=lambda n: progress.advance(task, n)
+                index,
+                points,
+                format,
+                _layers(layers),
+                on_progress=lambda n: progress.advance(task, n),
+                period=period,
+                infos=_infos(settings),
             )
     except AnalysisError as exc:
         raise _fail(str(exc)) from None
@@ -163,20 +190,47 @@ def _date(value: str | None, name: str) -> Any:
 def summary_cmd(
     layer: Annotated[str, typer.Argument(help="Zone layer id, e.g. seven-districts.")],
     events: Annotated[
-        Path | None, typer.Option(help="GeoJSON events (event_type, date_start) to count; omit for no counts.")
+        Path | None,
+        typer.Option(help="GeoJSON events (event_type, date_start) to count; default: the event store, as serve."),
     ] = None,
     start: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD).")] = None,
     end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD).")] = None,
     data_dir: DataDirOption = None,
     population_raster: RasterOption = None,
     out: OutOption = None,
+    datetime_: DatetimeOption = None,
 ) -> None:
-    """Area, population estimate and event counts of each zone of LAYER."""
+    """Area, population estimate and event counts of each zone of LAYER valid on the day.
+
+    Events come from --events, else from the event store ``czmap serve`` opens (CZMAP_DATABASE_URL, or the
+    SQLite file in the data folder, seeded with the curated 2020 events when empty).
+    """
     settings = _settings(data_dir, population_raster)
     index, raster = _load(settings)
     try:
-        counter = InMemoryEventCounter.from_geojson(json.loads(_read(events))) if events else None
-        result = service.run_summary(index, layer, raster, counter, _date(start, "start"), _date(end, "end"))
+        period = parse_period(datetime_)
+        with _event_counter(events, settings) as counter:
+            result = service.run_summary(
+                index, layer, raster, counter, _date(start, "start"), _date(end, "end"), period, _infos(settings)
+            )
     except (AnalysisError, json.JSONDecodeError) as exc:
         raise _fail(str(exc)) from None
     _write(result, out)
+
+
+@contextmanager
+def _event_counter(events: Path | None, settings: AnalysisSettings) -> Iterator[EventCounter]:
+    """Events of a GeoJSON file, or the event store opened as ``czmap serve`` opens it."""
+    if events is not None:
+        yield InMemoryEventCounter.from_geojson(json.loads(_read(events)))
+        return
+    from app.collections.event_adapters import StoreEventCounter
+    from app.collections.events import event_collections
+    from app.settings import ServiceSettings
+
+    with ExitStack() as stack:
+        try:
+            store = stack.enter_context(event_collections(ServiceSettings(data_dir=settings.data_dir)))
+        except Exception as exc:  # noqa: BLE001 - any store failure is reported, not traced back
+            raise _fail(f"cannot read the event store: {exc}") from None
+        yield StoreEventCounter(store[0].service)
