@@ -228,9 +228,10 @@ def _event_counter(events: Path | None, settings: AnalysisSettings) -> Iterator[
     from app.collections.events import event_collections
     from app.settings import ServiceSettings
 
+    values: dict[str, Any] = {"data_dir": settings.data_dir}  # the rest from CZMAP_* variables, as serve reads them
     with ExitStack() as stack:
         try:
-            store = stack.enter_context(event_collections(ServiceSettings(data_dir=settings.data_dir)))
+            store = stack.enter_context(event_collections(ServiceSettings(**values)))
         except Exception as exc:  # noqa: BLE001 - any store failure is reported, not traced back
             raise _fail(f"cannot read the event store: {exc}") from None
         yield StoreEventCounter(store[0].service)
