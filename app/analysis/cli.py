@@ -86,6 +86,12 @@ def _read(path: Path) -> bytes:
 
 
 def _write(result: Any, out: Path | None) -> None:
+    if isinstance(result, bytes):
+        if out is None:
+            raise _fail("xlsx, gpkg and png are files: give --out")
+        out.write_bytes(result)
+        console.print(f"written to {out}")
+        return
     text = result if isinstance(result, str) else orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY).decode()
     if out is None:
         sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))

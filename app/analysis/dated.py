@@ -155,6 +155,7 @@ class LayerInfo:
     accuracy_note: str
     schematic: bool
     zones: list[dict[str, Any]] = field(default_factory=list)
+    attribution: str = ""
 
     def describe(self, z: int, zone: Zone) -> dict[str, Any]:
         """The zone as an answer shows it: id, a readable name, who controls it and since when (when known)."""
@@ -203,6 +204,7 @@ def _load(data_dir: Path, _stamp: int) -> LayerInfos:
             str(meta.get("accuracy_note") or ""),
             bool(meta.get("schematic")) or "schematic" in str(meta.get("title", "")).lower(),
             zones,
+            str(meta.get("attribution") or ""),
         )
     return LayerInfos(out)
 

@@ -68,6 +68,14 @@ class OutputFormat(StrEnum):
     GEOJSON = "geojson"
     JSON = "json"
     CSV = "csv"
+    XLSX = "xlsx"
+    GPKG = "gpkg"
+    PNG = "png"
+
+    @property
+    def is_binary(self) -> bool:
+        """True for the formats answered as bytes (XLSX, GeoPackage, PNG)."""
+        return self in (OutputFormat.XLSX, OutputFormat.GPKG, OutputFormat.PNG)
 
 
 def _codes(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from app.analysis import caveats, output
+from app.analysis import caveats, figures, output, writers
 from app.analysis.classify import Classification, classify
-from app.analysis.dated import LayerInfos, Period, change_days, parse_period
-from app.analysis.errors import UnsupportedMediaType
+from app.analysis.dated import LayerInfos, Period, change_days, is_dated, parse_period
+from app.analysis.errors import InvalidParameter, UnsupportedMediaType
 from app.analysis.inputs import Points, parse_json, read_csv_points, read_features, read_geojson_points
 from app.analysis.limits import Limits
 from app.analysis.output import OutputFormat
@@ -97,15 +98,18 @@ def run_classify(
     on_progress: ProgressCallback | None = None,
     period: Period | None = None,
     infos: LayerInfos | None = None,
-) -> dict[str, Any] | str:
+) -> dict[str, Any] | str | bytes:
     """Classify points on a day (or each stretch of days of an interval) and render them in ``fmt``.
 
-    A dict for GeoJSON/JSON, text for CSV. For an interval, the answer has one part per stretch of days over
-    which no selected dated zone changes (``period_from``..``period_to``, inclusive), in date order.
+    A dict for GeoJSON/JSON, text for CSV, bytes for XLSX, GeoPackage and PNG (one day only). For an interval,
+    the answer has one part per stretch of days over which no selected dated zone changes (``period_from`` ..
+    ``period_to``, inclusive), in date order.
     """
     period = period or parse_period(None)
     infos = infos or LayerInfos()
     selected = index.select(layers)
+    if fmt is OutputFormat.PNG and not period.is_day:
+        raise InvalidParameter("format", "png maps one day: give datetime as a single day")
     days = change_days(selected, period)
     parts = []
     for n, day in enumerate(days):
@@ -146,19 +150,17 @@ def _render(
     meta: dict[str, Any],
     infos: LayerInfos,
     single_day: bool,
-) -> dict[str, Any] | str:
+) -> dict[str, Any] | str | bytes:
+    if fmt is OutputFormat.PNG:
+        day, _, result = parts[0]
+        layer = next((lay for lay in result.layers if is_dated(lay)), result.layers[0])
+        return figures.sites_png(layer, points.lon, points.lat, result, infos, meta, day)
+    if fmt in (OutputFormat.CSV, OutputFormat.XLSX, OutputFormat.GPKG):
+        return _table(index, points, parts, fmt, meta, infos, single_day)
     if single_day:
         result = parts[0][2]
-        if fmt is OutputFormat.CSV:
-            return output.as_csv(index, points, result, infos)
         render = output.as_geojson if fmt is OutputFormat.GEOJSON else output.as_json
         return render(index, points, result, meta, infos)
-    if fmt is OutputFormat.CSV:
-        frames = [
-            output.as_frame(index, points, result, infos).assign(period_from=str(first), period_to=str(last))
-            for first, last, result in parts
-        ]
-        return output.neutralised(pd.concat(frames, ignore_index=True)).to_csv(index=False)
     if fmt is OutputFormat.GEOJSON:
         features = []
         for first, last, result in parts:
@@ -172,6 +174,27 @@ def _render(
         for first, last, result in parts
     ]
     return {"periods": periods, **meta}
+
+
+def _table(
+    index: ZoneIndex,
+    points: Points,
+    parts: list[tuple[Any, Any, Classification]],
+    fmt: OutputFormat,
+    meta: dict[str, Any],
+    infos: LayerInfos,
+    single_day: bool,
+) -> str | bytes:
+    frames = []
+    for first, last, result in parts:
+        frame = output.as_frame(index, points, result, infos)
+        frames.append(frame if single_day else frame.assign(period_from=str(first), period_to=str(last)))
+    table = pd.concat(frames, ignore_index=True)
+    if fmt is OutputFormat.CSV:
+        return output.neutralised(table).to_csv(index=False)
+    if fmt is OutputFormat.XLSX:
+        return writers.as_xlsx(table, meta)
+    return writers.as_gpkg(table, np.tile(points.lon, len(parts)), np.tile(points.lat, len(parts)), meta)
 
 
 def run_summary(

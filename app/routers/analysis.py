@@ -111,6 +111,23 @@ def get_period(datetime: DatetimeQuery = None) -> Period:
     return parse_period(datetime)
 
 
+BINARY_MEDIA_TYPES = {
+    OutputFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    OutputFormat.GPKG: "application/geopackage+sqlite3",
+    OutputFormat.PNG: "image/png",
+}
+
+
+def binary_response(content: bytes, fmt: OutputFormat) -> Response:
+    """An XLSX, GeoPackage or PNG answer, offered as a file named ``classification.<format>``."""
+    disposition = "inline" if fmt is OutputFormat.PNG else "attachment"
+    return Response(
+        content,
+        media_type=BINARY_MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'{disposition}; filename="classification.{fmt.value}"'},
+    )
+
+
 def allow_parameters(*names: str) -> Any:
     """A dependency that rejects query parameters other than ``names``."""
 
@@ -187,7 +204,13 @@ class ClassifyParams:
     """Query parameters of ``POST /analysis/classify``."""
 
     layers: Annotated[str | None, Query(description="Comma-separated zone layer ids; default all.")] = None
-    format: Annotated[OutputFormat, Query(description="Output: geojson (default), json or csv.")] = OutputFormat.GEOJSON
+    format: Annotated[
+        OutputFormat,
+        Query(
+            description="Output: geojson (default), json, csv, xlsx, gpkg (GeoPackage) or png (a map of the "
+            "sites coloured by zone, one day only)."
+        ),
+    ] = OutputFormat.GEOJSON
 
 
 @router.post(
@@ -214,6 +237,8 @@ async def classify_route(
     result = await run_in_threadpool(
         service.run_classify, index, points, params.format, _layer_list(params.layers), None, period, infos
     )
+    if isinstance(result, bytes):
+        return binary_response(result, params.format)
     if params.format is OutputFormat.CSV:
         return CSVResponse(result)
     return (GeoJSONResponse if params.format is OutputFormat.GEOJSON else JSONResponse)(result)

@@ -235,3 +235,44 @@ def test_summary_is_for_one_day_with_readable_names(client: TestClient) -> None:
     assert any(n.startswith("Agdam district: Azerbaijan since 2020-11-20") for n in names)
     assert not any("Agdam district: Armenian forces" in n for n in names)
     assert "events" in body["zones"][0], "the event store of the app is read"
+
+
+def _post_sites(client: TestClient, **params: str):
+    return client.post(
+        "/analysis/classify",
+        params={"layers": "control-2020", **params},
+        content=PLANNER_CSV.read_bytes().replace(b"Horadiz", b"=HYPERLINK(1)"),
+        headers={"content-type": "text/csv"},
+    )
+
+
+def test_xlsx_has_the_sites_and_the_notes(client: TestClient) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    response = _post_sites(client, format="xlsx")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/vnd.openxml")
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    sites = list(book["sites"].values)
+    header = list(sites[0])
+    assert len(sites) == 28 and sites[1][header.index("name")] == "'=HYPERLINK(1)"  # text, not a formula
+    about = {row[0]: row[1] for row in book["about"].values}
+    assert about["datetime"] == "2020-11-10" and "note" in about
+
+
+def test_geopackage_is_a_point_layer(client: TestClient, tmp_path: Path) -> None:
+    response = _post_sites(client, format="gpkg", datetime="2020-11-21")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/geopackage+sqlite3"
+    path = tmp_path / "sites.gpkg"
+    path.write_bytes(response.content)
+    sites = pyogrio.read_dataframe(path, layer="sites")
+    assert len(sites) == 27 and sites.crs.to_epsg() == 4326
+    aghdam = sites[sites["geonameid"] == "148619"].iloc[0]
+    assert "Azerbaijan since 2020-11-20" in aghdam["zone_names_control-2020"]
+    assert aghdam.geometry.x == pytest.approx(46.9274) and aghdam.geometry.y == pytest.approx(39.991)
+
+
+def test_png_map_of_the_sites(client: TestClient) -> None:
+    response = _post_sites(client, format="png")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    assert response.content[:8] == b"\x89PNG\r\n\x1a\n" and len(response.content) > 20_000
+    interval = _post_sites(client, format="png", datetime="2020-11-01/2020-11-30")
+    assert interval.status_code == 400 and "one day" in interval.text
