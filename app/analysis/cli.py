@@ -231,6 +231,14 @@ def _event_counter(events: Path | None, settings: AnalysisSettings) -> Iterator[
         yield InMemoryEventCounter.from_geojson(json.loads(_read(events)))
         return
     from app.collections.event_adapters import StoreEventCounter
+
+    with _event_store(settings) as service:
+        yield StoreEventCounter(service)
+
+
+@contextmanager
+def _event_store(settings: AnalysisSettings) -> Iterator[Any]:
+    """The event service, opened (and seeded when empty) as ``czmap serve`` opens it."""
     from app.collections.events import event_collections
     from app.settings import ServiceSettings
 
@@ -240,4 +248,27 @@ def _event_counter(events: Path | None, settings: AnalysisSettings) -> Iterator[
             store = stack.enter_context(event_collections(ServiceSettings(**values)))
         except Exception as exc:  # noqa: BLE001 - any store failure is reported, not traced back
             raise _fail(f"cannot read the event store: {exc}") from None
-        yield StoreEventCounter(store[0].service)
+        yield store[0].service
+
+
+@analyse_cli.command("truces")
+def truces_cmd(
+    format: Annotated[str, typer.Option("--format", "-f", help="json or png (png needs --out).")] = "json",
+    data_dir: DataDirOption = None,
+    out: OutOption = None,
+) -> None:
+    """Did the truce hold? Events reported after each truce took effect, from the event store (as serve opens it)."""
+    if format not in ("json", "png"):
+        raise _fail(f"--format must be json or png, got {format!r}")
+    settings = _settings(data_dir, None)
+    index, _ = _load(settings)
+    from app.analysis.figures import truces_png
+    from app.analysis.truces import load_truces, truce_report
+    from app.collections.truce_events import StoreEventLister
+
+    try:
+        with _event_store(settings) as service:
+            report = truce_report(load_truces(settings.data_dir), StoreEventLister(service), index, _infos(settings))
+    except AnalysisError as exc:
+        raise _fail(str(exc)) from None
+    _write(truces_png(report) if format == "png" else report, out)

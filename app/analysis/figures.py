@@ -2,6 +2,7 @@
 
 :func:`sites_png` maps the submitted points coloured by who controls the zone they are in on the answer's day,
 over that day's zones; points within a layer's accuracy of a zone held by someone else are drawn hollow.
+:func:`truces_png` draws, for each truce, the violations reported per day after it took effect.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import shapely
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from app.analysis.classify import Classification, Membership
 from app.analysis.dated import LayerInfos, valid_on
@@ -130,3 +132,38 @@ def _frame(ax: Any, lon: np.ndarray, lat: np.ndarray, layer: ZoneLayer, valid: n
     ax.set_xlabel("longitude (degrees E)", fontsize=7)
     ax.set_ylabel("latitude (degrees N)", fontsize=7)
     ax.tick_params(labelsize=7)
+
+
+def truces_png(report: dict[str, Any]) -> bytes:
+    """One panel per truce: reported violations per day from the day it took effect, first one marked."""
+    truces = report["truces"]
+    fig = Figure(figsize=(10, 2.2 * max(len(truces), 1) + 1), dpi=100)
+    axes = fig.subplots(max(len(truces), 1), 1, squeeze=False)[:, 0]
+    for ax, truce in zip(axes, truces, strict=False):
+        counts = [n for _, n in truce["violations_per_day"]]
+        days = np.arange(len(counts))
+        ax.bar(days, counts, color="#D55E00", width=0.8, label="violations reported that day")
+        first = truce.get("first_reported_violation")
+        if first:
+            offset = [d for d, _ in truce["violations_per_day"]].index(first["date"])
+            ax.axvline(offset, color="black", linestyle="--", linewidth=1, label=f"first reported: {first['date']}")
+        ax.set_title(textwrap.shorten(f"{truce['title']} (from {truce['start_time']})", 110), fontsize=8, loc="left")
+        ax.set_xlim(-0.6, max(len(counts), 8) - 0.4)
+        ax.set_ylim(0, max([*counts, 1]) + 0.5)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel("violations", fontsize=7)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6, loc="upper right", frameon=False)
+    axes[-1].set_xlabel("days after the day the truce took effect (day 0; events have no time of day)", fontsize=7)
+    fig.suptitle("Did the truce hold? Reported violations per day (event store; reports, not verified)", fontsize=10)
+    fig.text(
+        0.01,
+        0.005,
+        "Events: conflict-zone-map curated event store (reported and claimed events). "
+        "Truces: conflict-zone-map contributors (CC BY 4.0).",
+        fontsize=6,
+    )
+    fig.tight_layout(rect=(0, 0.03, 1, 0.97))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
@@ -28,11 +29,14 @@ from app.analysis.errors import (
     UnknownLayer,
     UnsupportedMediaType,
 )
+from app.analysis.figures import truces_png
 from app.analysis.output import OutputFormat
 from app.analysis.population import PopulationRaster, open_population_raster
 from app.analysis.settings import AnalysisSettings
 from app.analysis.summary import EventCounter
+from app.analysis.truces import load_truces, truce_report
 from app.analysis.zones import ZoneIndex
+from app.collections.truce_events import StoreEventLister
 from app.responses import CSVResponse, GeoJSONResponse, JSONResponse
 
 router = APIRouter(prefix="/analysis", tags=["Analysis"])
@@ -264,3 +268,39 @@ async def summary_route(
     index.layer(layer)
     result = await run_in_threadpool(service.run_summary, index, layer, population, counter, start, end, period, infos)
     return JSONResponse(result)
+
+
+class TruceFormat(StrEnum):
+    """Formats of the truce report."""
+
+    JSON = "json"
+    PNG = "png"
+
+
+@router.get(
+    "/truces",
+    summary="Did the truce hold?",
+    description="For each truce of the `truces` layer: the events reported in the event store in the days after it "
+    "took effect (day 0, day 1, days 2-3, days 4-7, the rest until the next truce), by type, claimant and zone "
+    "(the dated control map on the event's day), the first reported violation with its sources, and the "
+    "violations the truce record links. Events are dated by day: day 0 events may precede the start time. "
+    "format=png draws the violations per day.",
+    dependencies=[allow_parameters("format")],
+)
+async def truces_route(
+    request: Request,
+    index: Annotated[ZoneIndex, Depends(get_zone_index)],
+    settings: Annotated[AnalysisSettings, Depends(get_settings)],
+    infos: Annotated[LayerInfos, Depends(get_layer_infos)],
+    format: Annotated[TruceFormat, Query(description="json (default) or png.")] = TruceFormat.JSON,
+) -> Response:
+    """Run :func:`app.analysis.truces.truce_report` on the app's event store off the event loop."""
+    events = getattr(request.app.state, "events", None)
+    if events is None:
+        raise InvalidParameter("format", "no event store is open in this service: the truce report needs one")
+    truces = load_truces(settings.data_dir)
+    report = await run_in_threadpool(truce_report, truces, StoreEventLister(events), index, infos)
+    if format is TruceFormat.PNG:
+        png = await run_in_threadpool(truces_png, report)
+        return Response(png, media_type="image/png", headers={"Content-Disposition": 'inline; filename="truces.png"'})
+    return JSONResponse(report)
