@@ -38,6 +38,7 @@ from app.analysis.truces import load_truces, truce_report
 from app.analysis.zones import ZoneIndex
 from app.collections.truce_events import StoreEventLister
 from app.responses import CSVResponse, GeoJSONResponse, JSONResponse
+from app.routers.analysis_bodies import CLASSIFY_BODY, OVERLAP_BODY
 
 router = APIRouter(prefix="/analysis", tags=["Analysis"])
 
@@ -177,6 +178,7 @@ class OverlapParams:
     "For each input feature and each zone: intersection area (km2, EPSG:6933), share of the input, share of the "
     "zone and estimated population.",
     dependencies=[allow_parameters("layers", "repair", "pieces", "datetime")],
+    openapi_extra=OVERLAP_BODY,
 )
 async def overlap_route(
     params: Annotated[OverlapParams, Depends()],
@@ -225,6 +227,7 @@ class ClassifyParams:
     "5 -> 50 km, 6/7 -> 300 km). Each point comes back with zones, membership (inside / possibly inside), "
     "iran_border_km, line_of_contact_km and nearest_place.",
     dependencies=[allow_parameters("layers", "format", "datetime")],
+    openapi_extra=CLASSIFY_BODY,
 )
 async def classify_route(
     request: Request,

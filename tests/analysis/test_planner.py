@@ -276,3 +276,17 @@ def test_png_map_of_the_sites(client: TestClient) -> None:
     assert response.content[:8] == b"\x89PNG\r\n\x1a\n" and len(response.content) > 20_000
     interval = _post_sites(client, format="png", datetime="2020-11-01/2020-11-30")
     assert interval.status_code == 400 and "one day" in interval.text
+
+
+def test_openapi_declares_the_bodies_and_their_examples_work(client: TestClient) -> None:
+    spec = client.get("/api", params={"f": "json"}).json()
+    classify_body = spec["paths"]["/analysis/classify"]["post"]["requestBody"]["content"]
+    assert {"application/geo+json", "application/json", "text/csv"} <= set(classify_body)
+    overlap_body = spec["paths"]["/analysis/overlap"]["post"]["requestBody"]["content"]
+    csv_example = classify_body["text/csv"]["example"]
+    response = client.post("/analysis/classify", content=csv_example, headers={"content-type": "text/csv"})
+    assert response.status_code == 200 and len(response.json()["features"]) == 2
+    geojson = client.post("/analysis/classify", json=classify_body["application/geo+json"]["example"])
+    assert geojson.status_code == 200
+    area = client.post("/analysis/overlap", json=overlap_body["application/geo+json"]["example"])
+    assert area.status_code == 200 and area.json()["overlaps"]

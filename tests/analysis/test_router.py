@@ -219,7 +219,7 @@ def test_invalid_geometry_is_422_with_reason_or_repaired(client: TestClient) -> 
 
 
 def test_bad_format_value_is_rejected(client: TestClient) -> None:
-    response = client.post("/analysis/classify?format=xlsx", json={"type": "Point", "coordinates": [46.5, 39.5]})
+    response = client.post("/analysis/classify?format=docx", json={"type": "Point", "coordinates": [46.5, 39.5]})
     assert response.status_code == 422
 
 
