@@ -119,13 +119,8 @@ def generate(args: argparse.Namespace, layers_dir: Path) -> data.Events:
 
 
 def fingerprint(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "events": args.events,
-        "seed": args.seed,
-        "generator": data.GENERATOR_VERSION,
-        "database": args.database,
-        "pg_port": args.pg_port,
-    }
+    return {"events": args.events, "seed": args.seed, "generator": data.GENERATOR_VERSION, "database": args.database,
+            "pg_port": args.pg_port}
 
 
 def pg_url(args: argparse.Namespace, database: str | None = None) -> str:

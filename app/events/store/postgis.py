@@ -50,8 +50,6 @@ SPACE_TIME = (
     "ST_MakeLine(ST_MakePoint(e.lon, e.lat, e.date_start - DATE '1970-01-01'), "
     "ST_MakePoint(e.lon, e.lat, e.date_end - DATE '1970-01-01'))"
 )
-
-
 def _index_days(starts: DayRange, window_start: date | None) -> tuple[float, float]:
     """The days a [date_start, date_end] segment must overlap to start in ``starts`` and end in the window.
 
