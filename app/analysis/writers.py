@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from app.analysis.errors import InvalidParameter
 from app.analysis.output import neutralised
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,6 +36,10 @@ def _about(meta: dict[str, Any]) -> pd.DataFrame:
 def as_xlsx(frame: pd.DataFrame, meta: dict[str, Any]) -> bytes:
     """An XLSX workbook: ``sites`` (the table) and ``about`` (day, layers and every note)."""
     buffer = io.BytesIO()
+    try:
+        import openpyxl  # noqa: F401 - a dependency; a server without it answers 400, not 500
+    except ImportError:
+        raise InvalidParameter("format", "xlsx needs openpyxl, which this server lacks; use csv") from None
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         neutralised(frame).to_excel(writer, sheet_name="sites", index=False)
         neutralised(_about(meta)).to_excel(writer, sheet_name="about", index=False)
