@@ -1,10 +1,13 @@
-"""Classification results as GeoJSON, JSON or CSV.
+"""Classification results as GeoJSON, JSON or CSV (the table also feeds XLSX and GeoPackage).
 
 Each input point comes back with its id and properties, plus ``zones`` (layer id -> the zones containing the
-point, by id and name), ``membership`` (layer id -> zone id -> ``inside`` / ``possibly inside``; zones not
-listed are outside), ``iran_border_km``, ``line_of_contact_km`` and ``nearest_place``. In GeoJSON these are
-members of ``properties`` and replace input properties of the same name. In CSV, ``zones_<layer>`` holds
-``;``-separated zone ids and ``membership_<layer>`` ``id:status`` pairs.
+point, by id and readable name: area, unit, who controlled it and since when), ``possibly`` (layer id -> the
+zones the point is only possibly in, within its precision plus the layer's accuracy), ``membership`` (layer id
+-> zone id -> ``inside`` / ``possibly inside``; zones not listed are outside), ``iran_border_km`` and
+``line_of_contact_km`` with their ``*_margin_km``, and ``nearest_place``. In GeoJSON these are members of
+``properties`` and replace input properties of the same name. In CSV, ``zones_<layer>`` holds ``;``-separated
+zone ids, ``zone_names_<layer>`` and ``possibly_<layer>`` their names, and ``membership_<layer>`` ``id:status``
+pairs; text cells that a spreadsheet would run as a formula are neutralised.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from app.analysis.zones import ZoneIndex, ZoneLayer
 
 RESULT_FIELDS = (
     "zones",
+    "possibly",
     "membership",
     "iran_border_km",
     "iran_border_margin_km",
@@ -96,10 +100,13 @@ class _LayerLabels:
         self.code, self.unique = _codes(combined)
         self.zones_json: list[list[dict[str, str]]] = []
         self.membership_json: list[dict[str, str]] = []
+        self.possibly_json: list[list[dict[str, str]]] = []
         for column in self.unique.T:
             contains = np.flatnonzero(column % 2)
             states = column // 2
             self.zones_json.append([info.describe(int(z), layer.zones[z]) for z in contains])
+            near = np.flatnonzero(states == Membership.POSSIBLY_INSIDE)
+            self.possibly_json.append([info.describe(int(z), layer.zones[z]) for z in near])
             self.membership_json.append(
                 {layer.zones[z].id: Membership(int(states[z])).label for z in np.flatnonzero(states)}
             )
@@ -110,9 +117,11 @@ class _LayerLabels:
             [";".join(f"{k}:{v}" for k, v in combo.items()) for combo in self.membership_json], dtype=object
         )
         names = np.array([";".join(z["name"] for z in combo) for combo in self.zones_json], dtype=object)
+        possibly = np.array([";".join(z["name"] for z in combo) for combo in self.possibly_json], dtype=object)
         return {
             f"zones_{self.layer.id}": zones[self.code],
             f"zone_names_{self.layer.id}": names[self.code],
+            f"possibly_{self.layer.id}": possibly[self.code],
             f"membership_{self.layer.id}": membership[self.code],
         }
 
@@ -141,6 +150,7 @@ def records(
             "lat": float(points.lat[i]),
             "properties": rows[i],
             "zones": {lab.layer.id: lab.zones_json[lab.code[i]] for lab in labels},
+            "possibly": {lab.layer.id: lab.possibly_json[lab.code[i]] for lab in labels},
             "membership": {lab.layer.id: lab.membership_json[lab.code[i]] for lab in labels},
             "iran_border_km": iran[i] if iran else None,
             "iran_border_margin_km": iran_margin[i] if iran_margin else None,

@@ -140,6 +140,7 @@ def test_where_the_coarse_edge_decides_the_answer_says_possibly(answers) -> None
     """Zangilan town (GeoNames) falls inside geoBoundaries' Qubadli polygon; its own district is 'possibly'."""
     zangilan = answers["2020-10-20"]["146901"]
     assert [z["unit"] for z in zangilan["zones"]["control-2020"]] == ["Qubadli"]
+    assert "Zangilan district: Azerbaijan since 2020-10-20" in [z["name"] for z in zangilan["possibly"]["control-2020"]]
     assert AZ in zangilan["possibly_controlled_by"] and HELD in _controllers(zangilan)[0]
 
 
