@@ -85,6 +85,11 @@ def distance_caveats(result: Classification) -> list[str]:
     ):
         if margin is not None and margin.size and float(margin.max()) > 0:
             notes.append(f"{name} is +/- {name.replace('_km', '_margin_km')} (the line's accuracy plus the point's)")
+    if result.iran_border_km is not None:
+        notes.append(
+            "iran_border_km is to the Azerbaijan-Iran border (layer iran-border), not the Armenia-Iran border: "
+            "for sites in Armenia (Meghri, Agarak) it is not their distance to Iran"
+        )
     if result.line_of_contact_km is not None:
         notes.append(
             "line_of_contact_km is to the 1994-2020 line of contact (Natural Earth 1:10m), not to the front line of "
