@@ -87,8 +87,8 @@ def distance_caveats(result: Classification) -> list[str]:
             notes.append(f"{name} is +/- {name.replace('_km', '_margin_km')} (the line's accuracy plus the point's)")
     if result.iran_border_km is not None:
         notes.append(
-            "iran_border_km is to the Azerbaijan-Iran border (layer iran-border), not the Armenia-Iran border: "
-            "for sites in Armenia (Meghri, Agarak) it is not their distance to Iran"
+            "iran_border_km is the distance to the Azerbaijan-Iran border (layer iran-border), not to the "
+            "Armenia-Iran border: for a site in Armenia it is not its distance to Iran"
         )
     if result.line_of_contact_km is not None:
         notes.append(
