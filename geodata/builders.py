@@ -25,8 +25,8 @@ from geodata import transforms as tf
 from geodata.crs import EQUAL_AREA_CRS, METRIC_CRS, STORAGE_CRS
 from geodata.errors import BuildCheckFailed, LayerDefinitionError
 from geodata.layerdefs import LayerDefinition
-from geodata.transforms import M2_PER_KM2
 from geodata.names import apply_names, load_names
+from geodata.transforms import M2_PER_KM2
 from geodata.units import build_admin_units, land_by_country
 
 
