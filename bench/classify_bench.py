@@ -23,7 +23,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from app.analysis.classify import classify
+from app.analysis import caveats
+from app.analysis.classify import Classification, classify
+from app.analysis.dated import DEFAULT_DAY, LayerInfos, layer_infos, parse_period
 from app.layerstore import LayerStore, ZoneIndex
 
 REGION = (44.5, 38.3, 48.5, 41.3)
@@ -61,9 +63,22 @@ def naive_sjoin(index: ZoneIndex, points: gpd.GeoDataFrame) -> int:
     return pairs
 
 
+def answered(index: ZoneIndex, infos: LayerInfos, lon: np.ndarray, lat: np.ndarray) -> Classification:
+    """Zones on the default day with every layer's accuracy margin, and the caveats of the answer."""
+    accuracy = {lid: infos.accuracy_m(lid) for lid in infos.layers}
+    result = classify(index, lon, lat, distances=False, day=DEFAULT_DAY, accuracy_m=accuracy)
+    ids = list(range(lon.size))
+    result.notes += caveats.period_caveats(parse_period(None), result.layers)
+    result.notes += caveats.layer_caveats(result.layers, infos)
+    result.notes += caveats.near_edge_caveats(result, infos, None)
+    result.notes += caveats.outside_caveats(result, ids)
+    return result
+
+
 def run(data_dir: Path, n: int, repeat: int) -> None:
     t0 = time.perf_counter()
-    index = LayerStore.open(data_dir).zones.warm()
+    store = LayerStore.open(data_dir)
+    index = store.zones.warm()
     load_s = time.perf_counter() - t0
     rng = np.random.default_rng(20201110)
     lon, lat = rng.uniform(REGION[0], REGION[2], n), rng.uniform(REGION[1], REGION[3], n)
@@ -72,6 +87,9 @@ def run(data_dir: Path, n: int, repeat: int) -> None:
     zones_s, result = best_of(repeat, lambda: classify(index, lon, lat, distances=False))
     full_s, _ = best_of(repeat, lambda: classify(index, lon, lat))
     fuzzy_s, _ = best_of(1, lambda: classify(index, lon, lat, radius, distances=False))
+    infos = layer_infos(store)
+    day_s, _ = best_of(repeat, lambda: classify(index, lon, lat, distances=False, day=DEFAULT_DAY))
+    answered_s, _ = best_of(repeat, lambda: answered(index, infos, lon, lat))
     t0 = time.perf_counter()
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
     frame_s = time.perf_counter() - t0
@@ -86,6 +104,8 @@ def run(data_dir: Path, n: int, repeat: int) -> None:
         (f"classify: zones only ({zone_count} zones, {len(index.layers)} layers)", zones_s),
         ("classify: zones + distances (Iran border, 1994 line, nearest place)", full_s),
         ("classify: zones with precision radii (half the points 25/50 km)", fuzzy_s),
+        (f"classify: zones on one day ({DEFAULT_DAY}, one state per place)", day_s),
+        ("classify: zones on one day + every layer's accuracy margin + caveats", answered_s),
         ("geopandas: build points GeoDataFrame", frame_s),
         ("geopandas.sjoin per zone layer (naive)", sjoin_s),
     ]

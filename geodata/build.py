@@ -156,6 +156,8 @@ def _write_layer(folder: Path, built: BuiltLayer, catalogue: SourceCatalogue) ->
         "bbox": [round(float(v), 6) for v in built.data.total_bounds],
         "valid_from": d.valid_from,
         "valid_to": d.valid_to,
+        "accuracy_m": d.accuracy_m,
+        "accuracy_note": d.accuracy_note,
         "licence": {"name": d.licence.name, "url": d.licence.url},
         "attribution": attribution,
         "sources": [s.as_metadata() for s in sources],

@@ -40,6 +40,9 @@ class LayerDefinition:
     style: Mapping[str, Any] = field(default_factory=dict)
     keywords: tuple[str, ...] = ()
     path: Path | None = None
+    #: Positional accuracy of the geometries in metres (how far an edge may lie from the true line), and why.
+    accuracy_m: float = 0.0
+    accuracy_note: str = ""
 
     def fingerprint(self) -> str:
         """Hash of everything in the definition that affects the built data."""
@@ -130,7 +133,18 @@ def parse_definition(path: Path, catalogue: SourceCatalogue) -> LayerDefinition:
         style=MappingProxyType(raw.get("style", {})),
         keywords=tuple(raw.get("keywords", ())),
         path=path,
+        accuracy_m=_accuracy(path.name, raw.get("accuracy_m")),
+        accuracy_note=str(raw.get("accuracy_note", "")).strip(),
     )
+
+
+def _accuracy(name: str, value: Any) -> float:
+    """``accuracy_m`` of a layer file: a number of metres, 0 or more; every layer declares it."""
+    if value is None:
+        raise LayerDefinitionError(f"{name}: accuracy_m is missing: how far (metres) an edge may lie from the truth")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise LayerDefinitionError(f"{name}: accuracy_m must be a number of metres >= 0, got {value!r}")
+    return float(value)
 
 
 def _check_share_alike(name: str, licence_id: str, sources: list[Any]) -> None:

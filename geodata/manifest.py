@@ -57,6 +57,8 @@ class LayerEntry(_Entry):
     files: dict[str, str]
     variants: dict[int, VariantEntry] = Field(default_factory=dict)
     style: dict[str, Any] = Field(default_factory=dict)
+    accuracy_m: float = Field(0.0, ge=0, description="Positional accuracy of the features, metres (0: exact).")
+    accuracy_note: str = ""
     built_at: str = ""
 
     @property

@@ -5,12 +5,18 @@ lies in the zone, **possibly inside** when the disc meets the zone's boundary (t
 side), **outside** when the disc does not meet the zone. With ``r = 0`` it is inside or outside. Radii are in
 metres in UTM 38N (EPSG:32638), as are the distances to the Iran border, the 1994 line of contact and the
 nearest place.
+
+A layer's own positional accuracy (``accuracy_m``: how far its edges may lie from the true line) widens the
+disc: ``r`` is the point's radius plus the layer's accuracy, since either error can carry the point across the
+edge. Distances to a line carry the same sum as their margin. On a ``day``, zones of dated layers not valid on
+that day are left out, so each place has one state of a dated layer per day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import IntEnum
 
 import numpy as np
@@ -51,6 +57,10 @@ class Classification:
     nearest_place: np.ndarray | None
     nearest_place_km: np.ndarray | None
     notes: list[str] = field(default_factory=list)
+    #: Error margins (km) of ``iran_border_km`` and ``line_of_contact_km``: the line's accuracy plus each
+    #: point's radius (None without distances).
+    iran_border_margin_km: np.ndarray | None = None
+    line_of_contact_margin_km: np.ndarray | None = None
 
 
 def classify(
@@ -61,6 +71,8 @@ def classify(
     layers: list[str] | None = None,
     distances: bool = True,
     on_progress: ProgressCallback | None = None,
+    day: date | None = None,
+    accuracy_m: Mapping[str, float] | None = None,
 ) -> Classification:
     """Classify points (CRS84) against zone layers.
 
@@ -78,6 +90,11 @@ def classify(
         Also compute distances to the Iran border, the 1994 line of contact and the nearest place.
     on_progress
         Called with the number of points done after each chunk.
+    day
+        Leave out the zones of dated layers not valid on this day (None: every zone).
+    accuracy_m
+        Positional accuracy (metres) per layer id, added to each point's radius for that layer; for the
+        ``iran-border`` and ``line-of-contact-1994`` lines, the margin of the distances (None: all exact).
 
     Examples
     --------
@@ -93,85 +110,100 @@ def classify(
 
     """
     selected = index.select(layers)
+    valid = {layer.id: layer.valid_on(day) for layer in selected}
+    accuracy = dict(accuracy_m or {})
     chunks = []
     for start in range(0, max(lon.size, 1), CHUNK):
         part = slice(start, min(lon.size, start + CHUNK))
         radius = None if radius_m is None else radius_m[part]
-        chunks.append(_classify_chunk(index, selected, lon[part], lat[part], radius, distances))
+        chunk = _Chunk(lon[part], lat[part], radius, valid, accuracy)
+        chunks.append(_classify_chunk(index, selected, chunk, distances))
         if on_progress is not None:
             on_progress(part.stop - part.start)
     return _concatenate(selected, chunks)
 
 
-def _classify_chunk(
-    index: ZoneIndex,
-    layers: list[ZoneLayer],
-    lon: np.ndarray,
-    lat: np.ndarray,
-    radius: np.ndarray | None,
-    distances: bool,
-) -> Classification:
-    needs_metric = distances or (radius is not None and bool((radius > 0).any()))
+@dataclass
+class _Chunk:
+    """Points of one chunk, their radii, the zones valid on the day and the layers' accuracies."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    radius: np.ndarray | None
+    valid: dict[str, np.ndarray]
+    accuracy: dict[str, float]
+
+    def needs_metric(self, layers: list[ZoneLayer], distances: bool) -> bool:
+        fuzzy_points = self.radius is not None and bool((self.radius > 0).any())
+        return distances or fuzzy_points or any(self.accuracy.get(layer.id, 0.0) > 0 for layer in layers)
+
+
+def _classify_chunk(index: ZoneIndex, layers: list[ZoneLayer], chunk: _Chunk, distances: bool) -> Classification:
+    lon, lat = chunk.lon, chunk.lat
+    needs_metric = chunk.needs_metric(layers, distances)
     mx, my = metric_xy(lon, lat) if needs_metric and lon.size else (np.empty(0), np.empty(0))
     contains, membership = {}, {}
-    fuzzy = _Fuzzy.of(mx, my, radius)
     for layer in layers:
-        inside = (
-            np.stack([grid.contains(lon, lat) for grid in layer.grids])
-            if lon.size
-            else np.zeros((len(layer.zones), 0), bool)
-        )
+        valid = chunk.valid[layer.id]
+        inside = np.zeros((len(layer.zones), lon.size), bool)
+        for z in np.flatnonzero(valid) if lon.size else ():
+            inside[z] = layer.grids[z].contains(lon, lat)
         contains[layer.id] = inside
-        membership[layer.id] = _membership(layer, inside, fuzzy)
+        fuzzy = _Fuzzy.of(mx, my, chunk.radius, chunk.accuracy.get(layer.id, 0.0))
+        membership[layer.id] = _membership(layer, inside, fuzzy, valid)
     result = Classification(layers, contains, membership, None, None, None, None)
     if distances:
-        _add_distances(index, result, mx, my)
+        _add_distances(index, result, mx, my, chunk)
     return result
 
 
 @dataclass
 class _Fuzzy:
-    """The points of a chunk with a precision radius, in metres, with their shapely points made once."""
+    """The points of a chunk with a radius (their own plus the layer's accuracy), in metres."""
 
     idx: np.ndarray
     x: np.ndarray
     y: np.ndarray
     r: np.ndarray
-    points: np.ndarray
 
     @classmethod
-    def of(cls, mx: np.ndarray, my: np.ndarray, radius: np.ndarray | None) -> _Fuzzy | None:
-        if radius is None or not (radius > 0).any():
+    def of(cls, mx: np.ndarray, my: np.ndarray, radius: np.ndarray | None, accuracy: float) -> _Fuzzy | None:
+        if accuracy <= 0 and (radius is None or not (radius > 0).any()):
             return None
-        idx = np.flatnonzero(radius > 0)
-        x, y = mx[idx], my[idx]
-        return cls(idx, x, y, radius[idx], shapely.points(x, y))
+        r = np.full(mx.size, accuracy) if radius is None else radius + accuracy
+        idx = np.flatnonzero(r > 0)
+        return cls(idx, mx[idx], my[idx], r[idx])
 
 
-def _membership(layer: ZoneLayer, inside: np.ndarray, fuzzy: _Fuzzy | None) -> np.ndarray:
+def _membership(layer: ZoneLayer, inside: np.ndarray, fuzzy: _Fuzzy | None, valid: np.ndarray) -> np.ndarray:
     state = np.where(inside, Membership.INSIDE, Membership.OUTSIDE).astype(np.uint8)
     if fuzzy is None:
         return state
-    for z, boundary in enumerate(layer.boundaries_metric):
+    for z in np.flatnonzero(valid):
+        boundary = layer.boundaries_metric[z]
         w, s, e, n = shapely.bounds(boundary)
         r = fuzzy.r
         near_box = np.flatnonzero((fuzzy.x >= w - r) & (fuzzy.x <= e + r) & (fuzzy.y >= s - r) & (fuzzy.y <= n + r))
         if not near_box.size:
             continue
         near, unsure = layer.boundary_distance[z].settle(fuzzy.x[near_box], fuzzy.y[near_box], r[near_box])
-        check = np.flatnonzero(unsure)
-        near[check] = shapely.dwithin(boundary, fuzzy.points[near_box[check]], r[near_box[check]])
+        undecided = np.flatnonzero(unsure)
+        check = near_box[undecided]
+        near[undecided] = shapely.dwithin(boundary, shapely.points(fuzzy.x[check], fuzzy.y[check]), r[check])
         state[z, fuzzy.idx[near_box[near]]] = Membership.POSSIBLY_INSIDE
     return state
 
 
-def _add_distances(index: ZoneIndex, result: Classification, mx: np.ndarray, my: np.ndarray) -> None:
+def _add_distances(index: ZoneIndex, result: Classification, mx: np.ndarray, my: np.ndarray, chunk: _Chunk) -> None:
+    own = np.zeros(mx.size) if chunk.radius is None else chunk.radius
     for kind, attr in ((IRAN_BORDER, "iran_border_km"), (LINE_OF_CONTACT, "line_of_contact_km")):
         grid = index.nearest(kind)
         if grid is None:
             result.notes.append(f"layer {kind!r} is not loaded: {attr} omitted")
         else:
             setattr(result, attr, grid.query(mx, my)[0] / 1000.0)
+            margin = (own + chunk.accuracy.get(kind, 0.0)) / 1000.0
+            setattr(result, attr.replace("_km", "_margin_km"), margin)
     places = index.nearest(PLACES)
     if places is None:
         result.notes.append("layer 'places' is not loaded: nearest_place omitted")
@@ -195,4 +227,6 @@ def _concatenate(layers: list[ZoneLayer], chunks: list[Classification]) -> Class
         join([c.nearest_place for c in chunks]),
         join([c.nearest_place_km for c in chunks]),
         chunks[0].notes,
+        join([c.iran_border_margin_km for c in chunks]),
+        join([c.line_of_contact_margin_km for c in chunks]),
     )

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,13 +19,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.analysis import service
+from app.analysis.dated import layer_infos, parse_period
 from app.analysis.errors import AnalysisError
 from app.analysis.inputs import parse_json
 from app.analysis.output import OutputFormat
 from app.analysis.population import PopulationRaster, open_population_raster
-from app.analysis.summary import InMemoryEventCounter
+from app.analysis.summary import EventCounter, InMemoryEventCounter
 from app.errors import StoreUnavailable
-from app.layerstore import LayerStore, ZoneIndex
+from app.layerstore import LayerStore
 from app.settings import Settings, load_settings
 
 analyse_cli = typer.Typer(
@@ -37,6 +40,14 @@ RasterOption = Annotated[
 ]
 LayersOption = Annotated[str | None, typer.Option("--layers", help="Comma-separated zone layer ids (default: all).")]
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Write the result here instead of stdout.")]
+DatetimeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--datetime",
+        help="Day of the dated layers (YYYY-MM-DD) or an interval START/END answered by stretches of days; "
+        "default 2020-11-10, the first day of the 10 November 2020 ceasefire.",
+    ),
+]
 
 
 def _settings(data_dir: Path | None, raster: Path | None) -> Settings:
@@ -49,14 +60,14 @@ def _progress() -> Progress:
     )
 
 
-def _load(settings: Settings) -> tuple[ZoneIndex, PopulationRaster | None]:
+def _load(settings: Settings) -> tuple[LayerStore, PopulationRaster | None]:
     with console.status("loading zone layers"):
         try:
             store = LayerStore.open(settings.data_dir)
         except StoreUnavailable as exc:
             raise _fail(str(exc)) from None
     raster = settings.analysis.population_raster or store.population_raster
-    return store.zones, open_population_raster(raster, settings.analysis.limits) if raster else None
+    return store, open_population_raster(raster, settings.analysis.limits) if raster else None
 
 
 def _fail(message: str) -> typer.Exit:
@@ -72,6 +83,12 @@ def _read(path: Path) -> bytes:
 
 
 def _write(result: Any, out: Path | None) -> None:
+    if isinstance(result, bytes):
+        if out is None:
+            raise _fail("xlsx, gpkg and png are files: give --out")
+        out.write_bytes(result)
+        console.print(f"written to {out}")
+        return
     text = result if isinstance(result, str) else orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY).decode()
     if out is None:
         sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
@@ -95,12 +112,15 @@ def overlap_cmd(
     data_dir: DataDirOption = None,
     population_raster: RasterOption = None,
     out: OutOption = None,
+    datetime_: DatetimeOption = None,
 ) -> None:
-    """Area (km2), shares and population of each input polygon in each zone."""
+    """Area (km2), shares and population of each input polygon in each zone valid on the day."""
     settings = _settings(data_dir, population_raster)
-    index, raster = _load(settings)
+    store, raster = _load(settings)
+    index = store.zones
     body = _read(file)
     try:
+        period = parse_period(datetime_)
         count = _feature_count(body)
         with _progress() as progress:
             task = progress.add_task("overlap", total=count)
@@ -113,6 +133,8 @@ def overlap_cmd(
                 include_pieces=pieces,
                 population=raster,
                 on_progress=lambda n: progress.advance(task, n),
+                period=period,
+                infos=layer_infos(store),
             )
     except AnalysisError as exc:
         raise _fail(str(exc)) from None
@@ -132,19 +154,28 @@ def classify_cmd(
     layers: LayersOption = None,
     data_dir: DataDirOption = None,
     out: OutOption = None,
+    datetime_: DatetimeOption = None,
 ) -> None:
-    """Zones, membership, distances and nearest place of each point."""
+    """Zones (valid on the day), membership, distances with margins and nearest place of each point."""
     settings = _settings(data_dir, None)
-    index, _ = _load(settings)
+    store, _ = _load(settings)
+    index = store.zones
     body = _read(file)
     media_type = "text/csv" if file.suffix.lower() in (".csv", ".txt") else "application/geo+json"
     try:
+        period = parse_period(datetime_)
         with console.status("reading points"):
             points = service.read_points(body, media_type, settings.analysis.limits)
         with _progress() as progress:
             task = progress.add_task("classify", total=len(points))
             result = service.run_classify(
-                index, points, format, _layers(layers), on_progress=lambda n: progress.advance(task, n)
+                index,
+                points,
+                format,
+                _layers(layers),
+                on_progress=lambda n: progress.advance(task, n),
+                period=period,
+                infos=layer_infos(store),
             )
     except AnalysisError as exc:
         raise _fail(str(exc)) from None
@@ -164,20 +195,80 @@ def _date(value: str | None, name: str) -> Any:
 def summary_cmd(
     layer: Annotated[str, typer.Argument(help="Zone layer id, e.g. seven-districts.")],
     events: Annotated[
-        Path | None, typer.Option(help="GeoJSON events (event_type, date_start) to count; omit for no counts.")
+        Path | None,
+        typer.Option(help="GeoJSON events (event_type, date_start) to count; default: the event store, as serve."),
     ] = None,
     start: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD).")] = None,
     end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD).")] = None,
     data_dir: DataDirOption = None,
     population_raster: RasterOption = None,
     out: OutOption = None,
+    datetime_: DatetimeOption = None,
 ) -> None:
-    """Area, population estimate and event counts of each zone of LAYER."""
+    """Area, population estimate and event counts of each zone of LAYER valid on the day.
+
+    Events come from --events, else from the event store ``czmap serve`` opens (CZMAP_EVENTS__DATABASE_URL, or the
+    SQLite file in the data folder, seeded with the curated 2020 events when empty).
+    """
     settings = _settings(data_dir, population_raster)
-    index, raster = _load(settings)
+    store, raster = _load(settings)
+    index = store.zones
     try:
-        counter = InMemoryEventCounter.from_geojson(json.loads(_read(events))) if events else None
-        result = service.run_summary(index, layer, raster, counter, _date(start, "start"), _date(end, "end"))
+        period = parse_period(datetime_)
+        with _event_counter(events, settings, store) as counter:
+            result = service.run_summary(
+                index, layer, raster, counter, _date(start, "start"), _date(end, "end"), period, layer_infos(store)
+            )
     except (AnalysisError, json.JSONDecodeError) as exc:
         raise _fail(str(exc)) from None
     _write(result, out)
+
+
+@contextmanager
+def _event_counter(events: Path | None, settings: Settings, store: LayerStore) -> Iterator[EventCounter]:
+    """Events of a GeoJSON file, or the event store opened as ``czmap serve`` opens it."""
+    if events is not None:
+        yield InMemoryEventCounter.from_geojson(json.loads(_read(events)))
+        return
+    from app.events.adapters import StoreEventCounter
+
+    with _event_store(settings, store) as service:
+        yield StoreEventCounter(service)
+
+
+@contextmanager
+def _event_store(settings: Settings, layers: LayerStore) -> Iterator[Any]:
+    """The event service, opened (and seeded when empty) as ``czmap serve`` opens it."""
+    from app.collections.events import event_collections
+    from app.startup import Startup
+
+    with ExitStack() as stack:
+        try:
+            store = stack.enter_context(event_collections(Startup(settings, layers)))
+        except Exception as exc:  # noqa: BLE001 - any store failure is reported, not traced back
+            raise _fail(f"cannot read the event store: {exc}") from None
+        yield store[0].service
+
+
+@analyse_cli.command("truces")
+def truces_cmd(
+    format: Annotated[str, typer.Option("--format", "-f", help="json or png (png needs --out).")] = "json",
+    data_dir: DataDirOption = None,
+    out: OutOption = None,
+) -> None:
+    """Did the truce hold? Events reported after each truce took effect, from the event store (as serve opens it)."""
+    if format not in ("json", "png"):
+        raise _fail(f"--format must be json or png, got {format!r}")
+    settings = _settings(data_dir, None)
+    store, _ = _load(settings)
+    index = store.zones
+    from app.analysis.figures import truces_png
+    from app.analysis.truces import load_truces, truce_report
+    from app.events.adapters import StoreEventLister
+
+    try:
+        with _event_store(settings, store) as service:
+            report = truce_report(load_truces(store), StoreEventLister(service), index, layer_infos(store))
+    except AnalysisError as exc:
+        raise _fail(str(exc)) from None
+    _write(truces_png(report) if format == "png" else report, out)

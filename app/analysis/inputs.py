@@ -7,7 +7,9 @@ order: ``EPSG:4326`` means latitude first, ``OGC:CRS84`` (or its URN) longitude 
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -37,8 +39,14 @@ _CRS84_NAMES = frozenset(
 _GEOMETRY_TYPES = frozenset(
     {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"}
 )
-LAT_COLUMNS = ("latitude", "lat")
-LON_COLUMNS = ("longitude", "lon", "lng", "long")
+#: Accepted names of the coordinate columns, in order of preference, after :func:`_column_key` (lower case,
+#: no spaces, dashes, dots or units in brackets): ``Latitude``, ``LAT``, ``lat_dd``, ``Latitude (deg)`` ...
+#: ``x``/``y`` are refused: they are as often projected metres as degrees.
+LAT_COLUMNS = ("latitude", "lat", "latdd", "latdeg", "decimallatitude", "breite")
+LON_COLUMNS = ("longitude", "lon", "lng", "long", "londd", "londeg", "decimallongitude", "laenge")
+#: Field separators recognised in the header row, in order of preference on a tie.
+CSV_SEPARATORS = (",", ";", "\t", "|")
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
 
 #: Precision radius (metres) for each UCDP GED ``where_prec`` code. 1 (exact location) is taken as exact, 0 m:
 #: the coordinates are the place of the event; send ``precision_m`` for a settlement's extent. 2 is UCDP's own
@@ -145,65 +153,94 @@ def read_geojson_points(obj: Any, limits: Limits) -> Points:
 
 
 def read_csv_points(body: bytes, limits: Limits) -> Points:
-    r"""CSV with ``latitude``/``longitude`` (or ``lat``/``lon``) columns -> :class:`Points`.
+    r"""CSV with latitude/longitude columns (``latitude``/``lat``, ``longitude``/``lon``/``lng`` ...) -> Points.
 
-    Optional columns: ``id``, ``precision_m`` (metres) or ``where_prec`` (UCDP code). Every column comes back.
+    Optional columns: ``id``, ``precision_m`` (metres) or ``where_prec`` (UCDP code); every column comes back.
+    The separator (``,``, ``;``, tab or ``|``) is read from the header row; a UTF-8 byte order mark, Windows line
+    ends, decimal commas (``39,5``) and blank cells (missing values) are accepted.
 
     Examples
     --------
     >>> pts = read_csv_points(b"id,lat,lon,where_prec\nA,39.5,46.7,2\nB,39.6,46.8,1\n", Limits())
     >>> pts.ids, pts.lon.tolist(), pts.radius_m.tolist()
     (['A', 'B'], [46.7, 46.8], [25000.0, 0.0])
+    >>> read_csv_points("\ufeffNom;Latitude;Longitude\r\nX;39,5;46,7\r\n".encode(), Limits()).lat.tolist()
+    [39.5]
 
     """
     frame = _read_csv(body)
     limits.check_rows(len(frame))
-    columns = {c.strip().lower(): c for c in frame.columns}
+    columns: dict[str, str] = {}
+    for column in frame.columns:
+        columns.setdefault(_column_key(column), column)
     lat_col = next((columns[c] for c in LAT_COLUMNS if c in columns), None)
     lon_col = next((columns[c] for c in LON_COLUMNS if c in columns), None)
-    if lat_col is None or lon_col is None:
+    if lat_col is None or lon_col is None or lat_col == lon_col:
         raise InvalidInput(
-            f"CSV needs a latitude and a longitude column ({'/'.join(LAT_COLUMNS)} and {'/'.join(LON_COLUMNS)}); "
-            f"got columns {list(frame.columns)[:20]}"
+            f"CSV needs a latitude and a longitude column ({'/'.join(LAT_COLUMNS[:3])} and "
+            f"{'/'.join(LON_COLUMNS[:4])}); got columns {[str(c) for c in frame.columns][:20]}"
         )
     lat, lon = _numeric_column(frame, lat_col), _numeric_column(frame, lon_col)
     ids: Sequence[Any] = frame[columns["id"]].tolist() if "id" in columns else list(range(len(frame)))
     _check_lonlat(lon, lat, ids)
     radius = None
-    if "precision_m" in columns:
-        radius = _numeric_column(frame, columns["precision_m"], allow_empty=True)
-    if "where_prec" in columns:
-        radius = _merge_radius(radius, _where_prec_radius(frame[columns["where_prec"]]))
+    if "precisionm" in columns:
+        radius = _numeric_column(frame, columns["precisionm"], allow_empty=True)
+    if "whereprec" in columns:
+        radius = _merge_radius(radius, _where_prec_radius(frame[columns["whereprec"]]))
     if radius is not None:
-        _check_radius(radius)
+        radius = _check_radius(radius)
     return Points(lon, lat, radius, ids, frame)
+
+
+def _column_key(name: Any) -> str:
+    """``" Latitude (deg) "`` -> ``latitude``; ``precision_m`` -> ``precisionm``."""
+    text = re.sub(r"[\(\[].*?[\)\]]", "", str(name).replace("\ufeff", "")).lower()
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+def _separator(text: str) -> str:
+    """The separator of the header row: the most frequent of :data:`CSV_SEPARATORS` outside quotes."""
+    header = re.sub(r'"[^"]*"', "", text.split("\n", 1)[0])
+    counts = [header.count(sep) for sep in CSV_SEPARATORS]
+    return CSV_SEPARATORS[counts.index(max(counts))]
 
 
 def _read_csv(body: bytes) -> pd.DataFrame:
     if not body.strip():
         raise MalformedInput("empty request body: send CSV with a header row")
     try:
-        return pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, encoding="utf-8")
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise MalformedInput(f"CSV is not UTF-8: {exc}") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise MalformedInput(f"CSV is not UTF-8 (save it as 'CSV UTF-8'): {exc}") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip() or "\x00" in text:
+        raise MalformedInput("CSV is empty or binary: send text with a header row")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=_separator(text), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
         raise MalformedInput(f"CSV does not parse: {str(exc).strip()}") from None
+    return frame.fillna("")
 
 
 def _numeric_column(frame: pd.DataFrame, column: str, allow_empty: bool = False) -> np.ndarray:
-    text = frame[column].str.strip()
-    values = pd.to_numeric(text.replace("", np.nan) if allow_empty else text, errors="coerce").to_numpy(np.float64)
+    text = frame[column].astype(str).str.strip()
+    text = text.where(~text.str.match(_DECIMAL_COMMA), text.str.replace(",", ".", regex=False))
+    values = pd.to_numeric(text.replace("", np.nan), errors="coerce").to_numpy(np.float64, copy=True)
     bad = np.isnan(values) & ~(allow_empty & (text == "")).to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise InvalidInput(f"CSV row {row + 1}: column {column!r} is not a number: {frame[column].iloc[row]!r}")
+        what = "is empty" if text.iloc[row] == "" else f"is not a number: {frame[column].iloc[row]!r}"
+        raise InvalidInput(f"CSV row {row + 1}: column {column!r} {what}")
     return values
 
 
 def _where_prec_radius(codes: pd.Series) -> np.ndarray:
-    text = codes.str.strip()
+    text = codes.astype(str).str.strip()
     numbers = pd.to_numeric(text.replace("", np.nan), errors="coerce")
-    radius = numbers.map(WHERE_PREC_RADIUS_M).to_numpy(np.float64)
+    radius = numbers.map(WHERE_PREC_RADIUS_M).to_numpy(np.float64, copy=True)
     bad = np.isnan(radius) & (text != "").to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -219,12 +256,14 @@ def _merge_radius(explicit: np.ndarray | None, from_code: np.ndarray) -> np.ndar
     return np.nan_to_num(merged, nan=0.0)
 
 
-def _check_radius(radius: np.ndarray) -> None:
-    radius[np.isnan(radius)] = 0.0
+def _check_radius(values: np.ndarray) -> np.ndarray:
+    """A writable copy of the radii with blanks (NaN) as 0 m, or :class:`InvalidInput` naming the point."""
+    radius = np.nan_to_num(np.array(values, dtype=np.float64), nan=0.0, posinf=np.inf, neginf=-np.inf)
     bad = ~np.isfinite(radius) | (radius < 0) | (radius > 1_000_000)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise InvalidInput(f"point {row}: precision_m must be between 0 and 1,000,000 m, got {radius[row]}")
+    return radius
 
 
 def _radius_from_properties(props: list[dict[str, Any]]) -> np.ndarray | None:
@@ -232,9 +271,7 @@ def _radius_from_properties(props: list[dict[str, Any]]) -> np.ndarray | None:
         return None
     explicit = np.array([_number(p.get("precision_m"), i, "precision_m") for i, p in enumerate(props)])
     codes = pd.Series(["" if p.get("where_prec") is None else str(p["where_prec"]) for p in props], dtype=str)
-    radius = _merge_radius(explicit, _where_prec_radius(codes))
-    _check_radius(radius)
-    return radius
+    return _check_radius(_merge_radius(explicit, _where_prec_radius(codes)))
 
 
 def _number(value: Any, position: int, name: str) -> float:

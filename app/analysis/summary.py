@@ -10,6 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from app.analysis.dated import LayerInfos
 from app.analysis.errors import InvalidInput, InvalidParameter
 from app.analysis.population import PopulationRaster
 from app.layerstore.zones import ZoneIndex, ZoneLayer
@@ -116,18 +117,25 @@ def zone_summary(
     counter: EventCounter | None = None,
     start: date | None = None,
     end: date | None = None,
+    day: date | None = None,
+    infos: LayerInfos | None = None,
 ) -> dict[str, Any]:
-    """Per zone of ``layer_id``: id, name, area (km2, EPSG:6933), population estimate, events by type.
+    """Per zone of ``layer_id`` valid on ``day``: id, readable name, area (km2, EPSG:6933), population, events.
 
     Population is ``None`` without a raster and ``events`` is left out without a counter; ``notes`` says so.
+    Events are counted between ``start`` and ``end`` inside the zone's area as it was on ``day``.
     """
     check_period(start, end)
     layer = index.layer(layer_id)
+    info = (infos or LayerInfos()).get(layer.id)
     key = f"zones:{layer.id}:{index.versions.get(layer.id, id(layer))}"
     people = population.cached_sums(key, list(layer.geoms)) if population is not None else None
     zones = []
+    valid = layer.valid_on(day)
     for z, zone in enumerate(layer.zones):
-        row: dict[str, Any] = zone.as_dict() | {
+        if not valid[z]:
+            continue
+        row: dict[str, Any] = info.describe(z, zone) | {
             "area_km2": round(float(layer.area_km2[z]), 3),
             "population": None if people is None else round(float(people[z]), 1),
         }

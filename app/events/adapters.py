@@ -104,3 +104,14 @@ class StoreEventCounter:
             inside = list(layer.grids[zone].contains(xy[:, 0], xy[:, 1]))
         counts = Counter(str(f["properties"]["event_type"]) for f, hit in zip(features, inside, strict=True) if hit)
         return dict(sorted(counts.items()))
+
+
+class StoreEventLister:
+    """:class:`app.analysis.truces.EventLister` backed by the event store: events overlapping a period, by page."""
+
+    def __init__(self, service: EventService) -> None:
+        self.service = service
+
+    def features(self, start: date, end: date) -> Iterator[dict[str, Any]]:
+        """See :class:`app.analysis.truces.EventLister`."""
+        return matching_features(self.service, None, start, end)

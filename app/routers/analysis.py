@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -18,13 +19,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.analysis import service
+from app.analysis.dated import DEFAULT_DAY, LayerInfos, Period, layer_infos, parse_period
+from app.analysis.errors import InvalidParameter
+from app.analysis.figures import truces_png
 from app.analysis.output import OutputFormat
 from app.analysis.population import PopulationRaster, open_population_raster
 from app.analysis.summary import EventCounter
+from app.analysis.truces import load_truces, truce_report
 from app.errors import StoreUnavailable
+from app.events.adapters import StoreEventLister
 from app.http import request as http_request
+from app.layerstore import LayerStore
 from app.layerstore.zones import ZoneIndex
 from app.responses import CSVResponse, GeoJSONResponse, JSONResponse
+from app.routers.analysis_bodies import CLASSIFY_BODY, OVERLAP_BODY
 from app.settings import AnalysisSection
 
 router = APIRouter(
@@ -38,13 +46,18 @@ async def get_settings(request: Request) -> AnalysisSection:
     return section
 
 
-async def get_zone_index(request: Request) -> ZoneIndex:
-    """The layer store's zone index (``app.state.layers.zones``), loaded in the lifespan."""
+async def get_layers(request: Request) -> LayerStore:
+    """The layer store (``app.state.layers``), loaded in the lifespan."""
     store = getattr(request.app.state, "layers", None)
     if store is None:
         raise StoreUnavailable("no built layers are loaded: run `czmap geodata build`")
-    index: ZoneIndex = store.zones
-    return index
+    layers: LayerStore = store
+    return layers
+
+
+async def get_zone_index(layers: Annotated[LayerStore, Depends(get_layers)]) -> ZoneIndex:
+    """The layer store's zone index."""
+    return layers.zones
 
 
 def get_population(request: Request) -> PopulationRaster | None:
@@ -58,6 +71,44 @@ def get_population(request: Request) -> PopulationRaster | None:
 def get_event_counter(request: Request) -> EventCounter | None:
     """The event counter (``app.state.event_counter``), or None."""
     return getattr(request.app.state, "event_counter", None)
+
+
+def get_layer_infos(layers: Annotated[LayerStore, Depends(get_layers)]) -> LayerInfos:
+    """Readable zone names and layer accuracies of the layer store (worked out once per store)."""
+    return layer_infos(layers)
+
+
+DatetimeQuery = Annotated[
+    str | None,
+    Query(
+        description=f"Day the dated layers (control-2020, truces, ceasefire-1994-area) are answered for: "
+        f"YYYY-MM-DD, or an interval start/end answered day by day (one part per stretch of days without "
+        f"change). Default {DEFAULT_DAY.isoformat()}, the first day of the 10 November 2020 ceasefire.",
+        examples=["2020-10-17", "2020-10-01/2020-11-30"],
+    ),
+]
+
+
+def get_period(datetime: DatetimeQuery = None) -> Period:
+    """The ``datetime`` query parameter as a :class:`~app.analysis.dated.Period` (400 when malformed)."""
+    return parse_period(datetime)
+
+
+BINARY_MEDIA_TYPES = {
+    OutputFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    OutputFormat.GPKG: "application/geopackage+sqlite3",
+    OutputFormat.PNG: "image/png",
+}
+
+
+def binary_response(content: bytes, fmt: OutputFormat) -> Response:
+    """An XLSX, GeoPackage or PNG answer, offered as a file named ``classification.<format>``."""
+    disposition = "inline" if fmt is OutputFormat.PNG else "attachment"
+    return Response(
+        content,
+        media_type=BINARY_MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'{disposition}; filename="classification.{fmt.value}"'},
+    )
 
 
 async def read_body(request: Request, settings: Annotated[AnalysisSection, Depends(get_settings)]) -> bytes:
@@ -84,9 +135,12 @@ class OverlapParams:
     description="Body: a GeoJSON geometry, Feature or FeatureCollection of polygons (CRS84, or a declared `crs`). "
     "For each input feature and each zone: intersection area (km2, EPSG:6933), share of the input, share of the "
     "zone and estimated population.",
+    openapi_extra=OVERLAP_BODY,
 )
 async def overlap_route(
     params: Annotated[OverlapParams, Depends()],
+    period: Annotated[Period, Depends(get_period)],
+    infos: Annotated[LayerInfos, Depends(get_layer_infos)],
     body: Annotated[bytes, Depends(read_body)],
     index: Annotated[ZoneIndex, Depends(get_zone_index)],
     settings: Annotated[AnalysisSection, Depends(get_settings)],
@@ -102,6 +156,8 @@ async def overlap_route(
         repair=params.repair,
         include_pieces=params.pieces,
         population=population,
+        period=period,
+        infos=infos,
     )
     return JSONResponse(result)
 
@@ -111,7 +167,13 @@ class ClassifyParams:
     """Query parameters of ``POST /analysis/classify``."""
 
     layers: Annotated[str | None, Query(description="Comma-separated zone layer ids; default all.")] = None
-    format: Annotated[OutputFormat, Query(description="Output: geojson (default), json or csv.")] = OutputFormat.GEOJSON
+    format: Annotated[
+        OutputFormat,
+        Query(
+            description="Output: geojson (default), json, csv, xlsx, gpkg (GeoPackage) or png (a map of the "
+            "sites coloured by zone, one day only)."
+        ),
+    ] = OutputFormat.GEOJSON
 
 
 @router.post(
@@ -121,10 +183,13 @@ class ClassifyParams:
     "optional id, precision_m (metres) or where_prec (UCDP code: 1 -> 0 m, 2 -> 25 km, 3 -> 50 km, 4 -> 150 km, "
     "5 -> 50 km, 6/7 -> 300 km). Each point comes back with zones, membership (inside / possibly inside), "
     "iran_border_km, line_of_contact_km and nearest_place.",
+    openapi_extra=CLASSIFY_BODY,
 )
 async def classify_route(
     request: Request,
     params: Annotated[ClassifyParams, Depends()],
+    period: Annotated[Period, Depends(get_period)],
+    infos: Annotated[LayerInfos, Depends(get_layer_infos)],
     body: Annotated[bytes, Depends(read_body)],
     index: Annotated[ZoneIndex, Depends(get_zone_index)],
     settings: Annotated[AnalysisSection, Depends(get_settings)],
@@ -132,7 +197,11 @@ async def classify_route(
     """Read the points, then run :func:`app.analysis.service.run_classify` off the event loop."""
     media_type = request.headers.get("content-type", "application/json")
     points = await run_in_threadpool(service.read_points, body, media_type, settings.limits)
-    result = await run_in_threadpool(service.run_classify, index, points, params.format, _layer_list(params.layers))
+    result = await run_in_threadpool(
+        service.run_classify, index, points, params.format, _layer_list(params.layers), None, period, infos
+    )
+    if isinstance(result, bytes):
+        return binary_response(result, params.format)
     if params.format is OutputFormat.CSV:
         return CSVResponse(result)
     return (GeoJSONResponse if params.format is OutputFormat.GEOJSON else JSONResponse)(result)
@@ -144,6 +213,8 @@ async def classify_route(
     description="Area, population estimate and reported events by type (between start and end) for each zone.",
 )
 async def summary_route(
+    period: Annotated[Period, Depends(get_period)],
+    infos: Annotated[LayerInfos, Depends(get_layer_infos)],
     layer: Annotated[str, Path(description="A zone layer id, e.g. seven-districts.")],
     index: Annotated[ZoneIndex, Depends(get_zone_index)],
     population: Annotated[PopulationRaster | None, Depends(get_population)],
@@ -153,5 +224,40 @@ async def summary_route(
 ) -> JSONResponse:
     """Run :func:`app.analysis.service.run_summary` off the event loop."""
     index.layer(layer)
-    result = await run_in_threadpool(service.run_summary, index, layer, population, counter, start, end)
+    result = await run_in_threadpool(service.run_summary, index, layer, population, counter, start, end, period, infos)
     return JSONResponse(result)
+
+
+class TruceFormat(StrEnum):
+    """Formats of the truce report."""
+
+    JSON = "json"
+    PNG = "png"
+
+
+@router.get(
+    "/truces",
+    summary="Did the truce hold?",
+    description="For each truce of the `truces` layer: the events reported in the event store in the days after it "
+    "took effect (day 0, day 1, days 2-3, days 4-7, the rest until the next truce), by type, claimant and zone "
+    "(the dated control map on the event's day), the first reported violation with its sources, and the "
+    "violations the truce record links. Events are dated by day: day 0 events may precede the start time. "
+    "format=png draws the violations per day.",
+)
+async def truces_route(
+    request: Request,
+    index: Annotated[ZoneIndex, Depends(get_zone_index)],
+    layers: Annotated[LayerStore, Depends(get_layers)],
+    infos: Annotated[LayerInfos, Depends(get_layer_infos)],
+    format: Annotated[TruceFormat, Query(description="json (default) or png.")] = TruceFormat.JSON,
+) -> Response:
+    """Run :func:`app.analysis.truces.truce_report` on the app's event store off the event loop."""
+    events = getattr(request.app.state, "events", None)
+    if events is None:
+        raise InvalidParameter("format", "no event store is open in this service: the truce report needs one")
+    truces = load_truces(layers)
+    report = await run_in_threadpool(truce_report, truces, StoreEventLister(events), index, infos)
+    if format is TruceFormat.PNG:
+        png = await run_in_threadpool(truces_png, report)
+        return Response(png, media_type="image/png", headers={"Content-Disposition": 'inline; filename="truces.png"'})
+    return JSONResponse(report)

@@ -57,3 +57,25 @@ def test_errors_exit_1_with_the_message(built_data_dir: Path, tmp_path: Path) ->
     assert result.exit_code == 1 and "unknown layer 'atlantis'" in result.output
     missing = runner.invoke(analyse_cli, ["summary", "seven-districts", "--data-dir", str(tmp_path)])
     assert missing.exit_code == 1 and "no built layers" in missing.output
+
+
+def test_summary_reads_the_event_store_as_serve_does(built_data_dir: Path, tmp_path: Path) -> None:
+    """Without --events the store in the data folder is read (issue 13: it said no event store was configured)."""
+    out = tmp_path / "summary.json"
+    args = ["summary", "control-2020", "--datetime", "2020-11-21", "--start", "2020-09-27", "--end", "2020-11-10"]
+    result = runner.invoke(analyse_cli, [*args, "--data-dir", str(built_data_dir), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    body = json.loads(out.read_text())
+    assert not any("no event store" in note for note in body["notes"])
+    assert sum(zone["event_count"] for zone in body["zones"]) > 0
+    assert body["datetime"] == "2020-11-21" and body["default"] is False
+
+
+def test_classify_a_planner_csv_with_blank_cells(built_data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sites.json"
+    sites = Path(__file__).parent / "fixtures" / "planner_sites.csv"
+    args = ["classify", str(sites), "--format", "json", "--layers", "control-2020", "--datetime", "2020-10-01"]
+    result = runner.invoke(analyse_cli, [*args, "--data-dir", str(built_data_dir), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    body = json.loads(out.read_text())
+    assert len(body["points"]) == 27 and body["datetime"] == "2020-10-01"

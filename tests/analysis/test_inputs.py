@@ -157,3 +157,9 @@ def test_geojson_points_with_where_prec_property() -> None:
     fc["features"][0]["properties"] = {"where_prec": 3}
     points = read_geojson_points(fc, Limits())
     assert points.radius_m.tolist() == [50_000.0] and np.isclose(points.lon[0], 46.5)
+
+
+def test_a_blank_optional_cell_is_a_missing_value() -> None:
+    """Issue 13: one blank ``precision_m`` cell answered 500 (the radii array was read-only)."""
+    points = read_csv_points(b"id,latitude,longitude,precision_m\nA,39.6,47.1,\nB,39.7,47.0,500\n", Limits())
+    assert points.radius_m is not None and points.radius_m.tolist() == [0.0, 500.0]

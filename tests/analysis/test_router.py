@@ -226,7 +226,7 @@ def test_invalid_geometry_is_422_with_reason_or_repaired(client: TestClient) -> 
 
 
 def test_bad_format_value_is_rejected(client: TestClient) -> None:
-    response = client.post("/analysis/classify?format=xlsx", json={"type": "Point", "coordinates": [46.5, 39.5]})
+    response = client.post("/analysis/classify?format=docx", json={"type": "Point", "coordinates": [46.5, 39.5]})
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "InvalidParameterValue" and body["parameter"] == "format"
@@ -261,4 +261,4 @@ def test_too_many_rows_and_features_are_413(small_client: TestClient) -> None:
 def test_openapi_documents_the_parameters(client: TestClient) -> None:
     spec = client.get("/api").json()
     params = {p["name"]: p for p in spec["paths"]["/analysis/overlap"]["post"]["parameters"]}
-    assert set(params) == {"layers", "repair", "pieces"} and params["repair"]["description"]
+    assert set(params) == {"layers", "repair", "pieces", "datetime"} and params["repair"]["description"]

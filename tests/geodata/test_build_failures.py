@@ -30,7 +30,7 @@ def _registry_with_bowtie(tmp_path: Path):  # noqa: ANN202
     path = tmp_path / "bad-layer.toml"
     path.write_text(
         'id = "bad-layer"\ntitle = "Bad"\ndescription = "x"\nbuilder = "bowtie"\n'
-        'sources = ["ne-disputed-areas"]\nlicence = "public-domain"\ngeometry_type = "Polygon"\n'
+        'sources = ["ne-disputed-areas"]\nlicence = "public-domain"\ngeometry_type = "Polygon"\naccuracy_m = 0\n'
     )
     return catalogue, load_registry(catalogue).register(parse_definition(path, catalogue))
 

@@ -18,6 +18,7 @@ builder = "oblast"
 sources = {sources}
 licence = "{licence}"
 geometry_type = "Polygon"
+accuracy_m = 500
 depends_on = {deps}
 """
 
@@ -113,3 +114,10 @@ def test_fingerprint_changes_with_parameters() -> None:
     oblast = load_registry(load_catalogue()).get("nagorno-karabakh")
     assert with_params(oblast, snap_tolerance_m=1).fingerprint() != oblast.fingerprint()
     assert with_params(oblast).fingerprint() == oblast.fingerprint()
+
+
+def test_a_layer_without_its_accuracy_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "no-accuracy")
+    path.write_text(path.read_text().replace("accuracy_m = 500\n", ""))
+    with pytest.raises(LayerDefinitionError, match="accuracy_m is missing"):
+        parse_definition(path, load_catalogue())
