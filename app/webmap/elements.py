@@ -6,11 +6,15 @@ Each template is a line or two that hands JSON options (escaped by ``tojson``) t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import folium
 from branca.element import Figure, MacroElement
 from folium.template import Template
+
+#: The HTML pages' templates (app/templates/).
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def vendor_js(static_url: str) -> list[tuple[str, str]]:
@@ -37,20 +41,7 @@ def vendor_css(static_url: str) -> list[tuple[str, str]]:
 class MapPage(Figure):
     """The HTML document: language, escaped title, body class and the nonce on the one inline script."""
 
-    _template = Template(
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        "<title>{{ this.page_title|e }}</title>\n"
-        "{% if this.oembed_url %}"
-        '<link rel="alternate" type="application/json+oembed" href="{{ this.oembed_url|e }}" '
-        'title="{{ this.page_title|e }}">\n'
-        "{% endif %}"
-        "{{ this.header.render(**kwargs) }}\n</head>\n"
-        '<body class="{{ this.body_class|e }}">\n'
-        "{{ this.html.render(**kwargs) }}\n"
-        '<script nonce="{{ kwargs.nonce|e }}">\n{{ this.script.render(**kwargs) }}\n</script>\n'
-        "</body>\n</html>\n"
-    )
+    _template = Template((TEMPLATES / "map_page.html").read_text(encoding="utf-8"))
 
     def __init__(self, page_title: str, body_class: str, oembed_url: str | None = None) -> None:
         super().__init__(width="100%", height="100%")
