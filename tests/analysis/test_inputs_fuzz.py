@@ -12,14 +12,12 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.analysis.errors import AnalysisError
 from app.analysis.inputs import parse_json, read_csv_points, read_features, read_geojson_points
 from app.analysis.limits import Limits
-
-pytest.importorskip("hypothesis", reason="the dev extra: pip install -e '.[dev]'")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 LAT_NAMES = ["latitude", "Latitude", "LAT", "lat", " Lat ", "lat_dd", "Latitude (deg)", "decimalLatitude"]
 LON_NAMES = ["longitude", "Longitude", "LON", "lon", "lng", "Long", "lon_dd", "Longitude (deg)"]

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pyogrio
 import pytest
 import shapely
@@ -248,7 +249,6 @@ def _post_sites(client: TestClient, **params: str):
 
 
 def test_xlsx_has_the_sites_and_the_notes(client: TestClient) -> None:
-    openpyxl = pytest.importorskip("openpyxl")
     response = _post_sites(client, format="xlsx")
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/vnd.openxml")
     book = openpyxl.load_workbook(io.BytesIO(response.content))

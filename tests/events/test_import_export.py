@@ -159,8 +159,6 @@ def test_seed_is_idempotent_and_authored_by_seed(service):
 
 
 def test_the_curated_seed_file_loads_without_rejections(service):
-    if not DEFAULT_SEED.is_file():
-        pytest.skip("app/events/seed/events_2020.json is not written yet")
     report = seed(service)
     assert report.rejected == []
     assert report.created == len(json.loads(DEFAULT_SEED.read_text(encoding="utf-8")))
