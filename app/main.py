@@ -32,7 +32,7 @@ from app.http.errors import document_errors, install_error_handlers
 from app.layerstore import LayerStore
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
-from app.routers import analysis, collections, events, items, landing
+from app.routers import analysis, collections, events, health, items, landing
 from app.routers import map as map_pages
 from app.settings import Settings, load_settings
 from app.startup import Startup
@@ -62,6 +62,7 @@ ROUTERS: list[APIRouter] = [
     items.router,
     map_pages.router,
     analysis.router,
+    health.router,
 ]
 #: Sources of collections, opened in the lifespan in this order.
 COLLECTION_PROVIDERS: list[CollectionProvider] = [built_layers, event_collections]

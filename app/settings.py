@@ -128,6 +128,15 @@ class EventsSection(_Section):
         default=None, description="sqlite:///PATH or postgresql://...; default <data_dir>/events.sqlite."
     )
     pool_max_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL connection pool size.")
+    pool_timeout: float = Field(
+        default=0.5,
+        gt=0,
+        le=30,
+        description="Seconds a request waits for a PostgreSQL connection before it is answered 503 (database down).",
+    )
+    retry_after: int = Field(
+        default=2, ge=1, le=3600, description="Retry-After (seconds) of a 503 sent while the database is down."
+    )
     max_limit: int = Field(default=10_000, ge=1, description="Largest page a query may ask for.")
     count_cap: int = Field(
         default=COUNT_CAP, ge=0, description="numberMatched is exact up to this many matches (or the end of the page)."

@@ -34,7 +34,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: ``pytest -m "not layers and not postgis and not browser"`` needs none of them.
 COMPONENT_FIXTURES = {
     "layers": {"built_data_dir", "source_paths", "geodata_mirror", "map_data_dir"},
-    "postgis": {"pg_databases", "module_postgis_url", "pg_session_url"},
+    "postgis": {"pg_databases", "module_postgis_url", "pg_session_url", "pg_cluster"},
     "browser": {"browser"},
 }
 

@@ -253,6 +253,8 @@ def open_store(settings: Settings) -> EventStore:
         return PostgisEventStore(
             events.database_url,
             pool_max_size=events.pool_max_size,
+            pool_timeout=events.pool_timeout,
+            retry_after=events.retry_after,
             max_limit=events.max_limit,
             count_cap=events.count_cap,
         )

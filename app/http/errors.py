@@ -3,7 +3,9 @@
 Each domain exports a table ``ERROR_STATUS`` (error class -> HTTP status and OGC exception code) next to its
 errors; :data:`DOMAIN_TABLES` lists them and :func:`install_error_handlers` registers one handler for all.
 Every error body has one shape, :class:`ErrorBody`: ``{"code", "description", "parameter"?, "problems"?}``.
-A 401 carries ``WWW-Authenticate``; an unexpected exception is a 500 with a generic body, its traceback logged.
+A 401 carries ``WWW-Authenticate``; an error with a ``retry_after`` (seconds) carries ``Retry-After`` (a 503 while
+the database is down, a 429 over a rate limit); an unexpected exception is a 500 with a generic body, its
+traceback logged.
 """
 
 from __future__ import annotations
@@ -129,7 +131,11 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, event_errors.ValidationError):
         problems = exc.to_list()
         parameter = parameter or next((p["field"] for p in problems if p["field"]), None)
-    return error_response(status, code, str(exc), parameter, problems, STATUS_HEADERS.get(status))
+    headers = dict(STATUS_HEADERS.get(status, {}))
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers["Retry-After"] = str(retry_after)
+    return error_response(status, code, str(exc), parameter, problems, headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
