@@ -10,6 +10,7 @@ members of ``properties`` and replace input properties of the same name. In CSV,
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
@@ -152,5 +153,29 @@ def as_csv(index: ZoneIndex, points: Points, result: Classification) -> str:
             np.round(result.nearest_place_km, 3) if result.nearest_place_km is not None else None
         )
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
+    _spreadsheet_safe(frame).to_csv(buffer, index=False)
     return buffer.getvalue()
+
+
+#: A text cell starting with one of these is run as a formula by spreadsheets (``=HYPERLINK(...)``).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` with a leading ``'`` when a spreadsheet would run it as a formula (numbers such as ``-1.5`` stay).
+
+    >>> safe_cell("=HYPERLINK(A1)"), safe_cell("-46.5"), safe_cell("@SUM(A1)"), safe_cell(3)
+    ("'=HYPERLINK(A1)", '-46.5', "'@SUM(A1)", 3)
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell and column name neutralised by :func:`safe_cell`."""
+    safe = frame.rename(columns=lambda name: safe_cell(str(name)))
+    for column in safe.select_dtypes(include="object").columns:
+        safe[column] = safe[column].map(safe_cell)
+    return safe

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from app import errors as service_errors
@@ -168,6 +169,12 @@ async def _not_modified(request: Request, exc: Exception) -> Response:
     return Response(status_code=304, headers=exc.headers)
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """A client that disconnected before its body was read: one line in the log, no traceback (nobody reads this)."""
+    logger.info("client disconnected before its request body was complete: %s %s", request.method, request.url.path)
+    return error_response(400, "InvalidBody", "the client disconnected before the request body was complete")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s", request.url.path)
     return error_response(500, "ServerError", "internal error; it has been logged")
@@ -180,4 +187,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(NotModified, _not_modified)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected)
