@@ -127,6 +127,7 @@ def events_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
     url: str = request.getfixturevalue("module_postgis_url")
     with PostgisEventStore(url) as store, store.transaction() as tx:
+        tx.cur.execute("SET LOCAL session_replication_role = replica")  # type: ignore[attr-defined]  # audit trigger
         tx.cur.execute("TRUNCATE events, audit, api_keys")  # type: ignore[attr-defined]
     return url
 
