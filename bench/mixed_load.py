@@ -4,7 +4,7 @@
 pages, event pages, collection and map pages (reads), event writes with an editor key, static map images and
 point classification (expensive). It reports per class: requests, errors (5xx other than a shed 503, transport
 errors, timeouts), shed requests (503 from a busy image/analysis slot), 429s, p50/p99 latency; the server's
-resident memory (RSS of its process tree) at start, after warm-up, at the end and its peak; and, after the run,
+private memory (USS of its process tree) at start, after warm-up, at the end and its peak; and, after the run,
 how many acknowledged writes (201) are found again by id.
 
     python bench/mixed_load.py --data-dir /tmp/mydata --duration 60 --connections 64
@@ -120,11 +120,15 @@ def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Pop
 
 
 def rss(process: psutil.Process) -> int:
-    """Resident memory of the server and its workers (bytes)."""
+    """Private memory (USS: not shared, not file-backed) of the server and its workers (bytes).
+
+    RSS also counts the pages of the GeoPackages and the SQLite store mapped into memory (``mmap``), which the
+    kernel drops under pressure; USS is what the process itself holds, the figure a leak grows.
+    """
     total = 0
     for proc in [process, *process.children(recursive=True)]:
         try:
-            total += proc.memory_info().rss
+            total += proc.memory_full_info().uss
         except psutil.NoSuchProcess:
             continue
     return total
