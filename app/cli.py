@@ -131,17 +131,27 @@ def serve_cmd(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
     access_log: Annotated[bool, typer.Option(help="Log every request (costs ~7% of throughput).")] = False,
 ) -> None:
-    """Serve the built layers as OGC API - Features (settings from CZMAP_* variables and these options)."""
+    """Serve the built layers as OGC API - Features (settings from CZMAP_* variables and these options).
+
+    Logs are JSON lines on stderr, each with the id of its request (also sent back as ``X-Request-ID``).
+    """
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from app.http.logging import log_config
     from app.main import create_app
 
     # the settings travel to each worker with the factory (pickled), never through the environment
     settings = load_settings(data_dir=data_dir)
     factory = functools.partial(create_app, settings)
     _warn_without_public_url(host, settings)
-    options: dict[str, Any] = {"host": host, "port": port, "proxy_headers": True, "access_log": access_log}
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": True,
+        "access_log": False,  # ours (app.http.logging) carries the request id and the duration
+        "log_config": log_config(access_log=access_log),
+    }
     if reload:
         uvicorn.run("app.main:app", reload=True, **options)  # reload re-imports: settings from the environment
         return

@@ -95,10 +95,32 @@ class BodyTooLarge(CzmapError):
     parameter = "body"
 
     def __init__(self, size: int | None, limit: int) -> None:
-        got = f"{size:,} bytes" if size is not None else "more"
+        got = f"{size:,} bytes" if size is not None else f"more than {limit:,} bytes (counted while it was read)"
         super().__init__(f"the request body is too large: {got}; at most {limit:,} bytes are accepted")
         self.size = size
         self.limit = limit
+
+
+class TooManyRequests(CzmapError):
+    """A client address or API key over its rate limit, or locked out after failed authentications."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+class Busy(CzmapError):
+    """Every slot of an expensive operation (image rendering, analysis) stayed taken while the request waited."""
+
+    def __init__(self, message: str, retry_after: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnsupportedMediaType(CzmapError):
+    """A request body of a media type the operation does not read."""
+
+    parameter = "Content-Type"
 
 
 #: Error class -> (HTTP status, OGC exception code); the nearest class in an error's MRO wins.
@@ -107,6 +129,9 @@ ERROR_STATUS: Mapping[type[Exception], tuple[int, str]] = {
     InvalidQuery: (400, "InvalidParameterValue"),
     MalformedBody: (400, "InvalidBody"),
     BodyTooLarge: (413, "PayloadTooLarge"),
+    UnsupportedMediaType: (415, "UnsupportedMediaType"),
+    TooManyRequests: (429, "TooManyRequests"),
+    Busy: (503, "ServiceUnavailable"),
     StoreUnavailable: (503, "ServiceUnavailable"),
     CzmapError: (500, "ServerError"),
 }

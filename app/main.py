@@ -29,10 +29,13 @@ from app.collections.registry import CollectionRegistry
 from app.errors import StoreUnavailable
 from app.events.adapters import StoreEventCounter, StoreEventSource
 from app.http.errors import document_errors, install_error_handlers
+from app.http.headers import SecurityHeadersMiddleware
+from app.http.limits import LimitsMiddleware
+from app.http.logging import RequestIdMiddleware
 from app.layerstore import LayerStore
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
-from app.routers import analysis, collections, events, items, landing
+from app.routers import analysis, collections, events, health, items, landing
 from app.routers import map as map_pages
 from app.settings import Settings, load_settings
 from app.startup import Startup
@@ -62,6 +65,7 @@ ROUTERS: list[APIRouter] = [
     items.router,
     map_pages.router,
     analysis.router,
+    health.router,
 ]
 #: Sources of collections, opened in the lifespan in this order.
 COLLECTION_PROVIDERS: list[CollectionProvider] = [built_layers, event_collections]
@@ -99,14 +103,18 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # the last added is the outermost: request id -> security headers -> CORS -> limits -> compression -> routes
     app.add_middleware(BrotliMiddleware, minimum_size=settings.service.compress_min_size, gzip_fallback=True)
+    app.add_middleware(LimitsMiddleware, settings=settings.service)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.service.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS", "POST"],  # POST: the analysis endpoints compute, store nothing
         allow_headers=["*"],
-        expose_headers=["ETag", "Link", "Content-Crs", "Content-Disposition"],
+        expose_headers=["ETag", "Link", "Content-Crs", "Content-Disposition", "Retry-After", "X-Request-ID"],
     )
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
+    app.add_middleware(RequestIdMiddleware)
     _openapi_30(app)
     return app
 

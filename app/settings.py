@@ -58,6 +58,32 @@ class ServiceSection(_Section):
     public_url: str | None = Field(
         default=None, description="Public base URL for links and embed snippets (default: the request's)."
     )
+    rate_per_address: float = Field(
+        default=50.0, ge=0, description="Requests per second one client address may make on average (0: no limit)."
+    )
+    burst_per_address: int = Field(
+        default=200, ge=1, description="Requests one client address may make at once before rate_per_address applies."
+    )
+    writes_per_key: float = Field(
+        default=60.0, ge=0, description="Event writes per minute one API key may make on average (0: no limit)."
+    )
+    burst_per_key: int = Field(default=30, ge=1, description="Writes one API key may make at once.")
+    auth_failures_per_address: float = Field(
+        default=10.0,
+        ge=0,
+        description="Failed authentications per minute from one address before its authenticated requests are "
+        "refused (429) until it waits (0: no lockout).",
+    )
+    render_concurrency: int = Field(
+        default=1, ge=1, le=64, description="Static map images (PNG, SVG, PDF) drawn at once per worker."
+    )
+    analysis_concurrency: int = Field(default=1, ge=1, le=64, description="Analysis requests run at once per worker.")
+    busy_wait: float = Field(
+        default=10.0,
+        ge=0,
+        le=300,
+        description="Seconds an image or analysis request waits for its turn before it is answered 503 (busy).",
+    )
 
     @property
     def cache_header(self) -> str:
@@ -128,6 +154,15 @@ class EventsSection(_Section):
         default=None, description="sqlite:///PATH or postgresql://...; default <data_dir>/events.sqlite."
     )
     pool_max_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL connection pool size.")
+    pool_timeout: float = Field(
+        default=0.5,
+        gt=0,
+        le=30,
+        description="Seconds a request waits for a PostgreSQL connection before it is answered 503 (database down).",
+    )
+    retry_after: int = Field(
+        default=2, ge=1, le=3600, description="Retry-After (seconds) of a 503 sent while the database is down."
+    )
     max_limit: int = Field(default=10_000, ge=1, description="Largest page a query may ask for.")
     count_cap: int = Field(
         default=COUNT_CAP, ge=0, description="numberMatched is exact up to this many matches (or the end of the page)."

@@ -34,7 +34,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: ``pytest -m "not layers and not postgis and not browser"`` needs none of them.
 COMPONENT_FIXTURES = {
     "layers": {"built_data_dir", "source_paths", "geodata_mirror", "map_data_dir"},
-    "postgis": {"pg_databases", "module_postgis_url", "pg_session_url"},
+    "postgis": {"pg_databases", "module_postgis_url", "pg_session_url", "pg_cluster"},
     "browser": {"browser"},
 }
 
@@ -127,6 +127,7 @@ def events_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
     url: str = request.getfixturevalue("module_postgis_url")
     with PostgisEventStore(url) as store, store.transaction() as tx:
+        tx.cur.execute("SET LOCAL session_replication_role = replica")  # type: ignore[attr-defined]  # audit trigger
         tx.cur.execute("TRUNCATE events, audit, api_keys")  # type: ignore[attr-defined]
     return url
 

@@ -340,9 +340,31 @@ def _geometry(geometry: Any, position: int) -> BaseGeometry:
         geom = shape(geometry)
     except Exception as exc:  # noqa: BLE001 - shapely raises many kinds for malformed coordinates
         raise InvalidInput(f"feature {position}: malformed {geometry['type']} coordinates ({exc})") from None
+    _check_rings_closed(geometry, position)
     if geom.is_empty:
         raise InvalidInput(f"feature {position}: empty geometry")
     return geom
+
+
+def _check_rings_closed(geometry: dict[str, Any], position: int) -> None:
+    """Refuse a polygon ring whose last position is not its first (RFC 7946 3.1.6); shapely would close it."""
+    kind = geometry["type"]
+    if kind == "GeometryCollection":
+        for member in geometry.get("geometries") or []:
+            if isinstance(member, dict):
+                _check_rings_closed(member, position)
+        return
+    coords = geometry.get("coordinates")
+    if kind not in ("Polygon", "MultiPolygon") or not isinstance(coords, list):
+        return
+    polygons = [coords] if kind == "Polygon" else coords
+    for polygon in polygons:
+        for ring in polygon if isinstance(polygon, list) else []:
+            if isinstance(ring, list) and len(ring) >= 2 and ring[0] != ring[-1]:
+                raise InvalidInput(
+                    f"feature {position}: a {kind} ring is not closed (its last position must repeat its first, "
+                    f"{str(ring[0])[:40]}; got {str(ring[-1])[:40]})"
+                )
 
 
 def _declared_crs(obj: Any) -> Transformer | None:

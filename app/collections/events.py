@@ -28,7 +28,7 @@ from app.collections.base import (
 )
 from app.errors import FeatureNotFound, InvalidFilter, InvalidParameter, InvalidQuery, StoreUnavailable
 from app.events.cql import Kind
-from app.events.errors import ValidationError
+from app.events.errors import StoreDown, ValidationError
 from app.events.model import to_feature
 from app.events.seed import seed
 from app.events.service import EventService, open_service
@@ -72,8 +72,17 @@ class EventsCollection:
 
     @property
     def meta(self) -> CollectionMeta:
-        """Metadata with the current version and extent (the extent is re-read only after a change)."""
-        version = self.service.store.data_version()
+        """Metadata with the current version and extent (the extent is re-read only after a change).
+
+        While the database is down, the metadata last read is given (so the list of collections stays served);
+        before any was read, :class:`~app.events.errors.StoreDown` is raised.
+        """
+        try:
+            version = self.service.store.data_version()
+        except StoreDown:
+            if self._meta is None:
+                raise
+            return self._meta[1]
         with self._lock:
             if self._meta is None or self._meta[0] != version:
                 store = self.service.store

@@ -2,7 +2,7 @@
 
 :data:`ERROR_STATUS` gives each class its status and OGC exception code (``Unauthenticated -> 401``,
 ``Forbidden -> 403``, ``NotFound -> 404``, ``Conflict -> 409``, ``StaleRevision -> 412``,
-``ValidationError -> 422``); :mod:`app.http.errors` reads it at the edge.
+``ValidationError -> 422``, ``StoreDown -> 503`` with ``Retry-After``); :mod:`app.http.errors` reads it at the edge.
 """
 
 from __future__ import annotations
@@ -77,6 +77,17 @@ class AmbiguousPlace(EventError):
         super().__init__(f"place name {name!r} is ambiguous ({len(candidates)} candidates): {listed}")
 
 
+class StoreDown(EventError):
+    """The database behind the store cannot be reached now (outage, restart, pool exhausted); try again later.
+
+    ``retry_after`` is the number of seconds a client should wait (sent as ``Retry-After``).
+    """
+
+    def __init__(self, message: str, retry_after: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class SchemaError(EventError):
     """The database schema is newer than this code, or a migration failed."""
 
@@ -90,5 +101,6 @@ ERROR_STATUS: Mapping[type[Exception], tuple[int, str]] = {
     Conflict: (409, "Conflict"),
     ValidationError: (422, "InvalidValue"),
     SchemaError: (503, "ServiceUnavailable"),
+    StoreDown: (503, "ServiceUnavailable"),
     EventError: (500, "ServerError"),
 }

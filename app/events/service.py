@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from app.events.auth import Action, Actor, authenticate, require
-from app.events.errors import Conflict, FieldProblem, NotFound, StaleRevision, ValidationError
+from app.events.auth import PERMISSIONS, Action, Actor, authenticate, require
+from app.events.errors import Conflict, FieldProblem, Forbidden, NotFound, StaleRevision, ValidationError
 from app.events.model import SERVER_FIELDS, WRITABLE_FIELDS, Event, EventIn, parse_event_in
 from app.events.store.base import AuditEntry, EventPage, EventQuery
 from app.events.store.interface import EventStore, StoreTx
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from app.settings import Settings
 
 Clock = Callable[[], datetime]
+#: Degrees within which two reports of the same day and type are taken to be at the same place (about 100 m).
+SAME_PLACE_DEG = 0.001
 
 
 def _now() -> datetime:
@@ -87,6 +89,7 @@ class EventService:
         require(actor, Action.CREATE)
         incoming = parse_event_in(data)
         _refuse_retracted(incoming)
+        self._refuse_republishing(actor, incoming)
         event_id = incoming.id or f"czm-{uuid.uuid4().hex[:16]}"
         with self.store.transaction() as tx:
             if tx.existing([event_id]):
@@ -103,6 +106,7 @@ class EventService:
         if incoming.id is not None and incoming.id != event_id:
             raise ValidationError([FieldProblem("id", f"{incoming.id!r} does not match the event {event_id!r}")])
         _refuse_retracted(incoming)
+        self._refuse_republishing(actor, incoming, event_id)
         return self._rewrite(actor, event_id, "replace", lambda _: incoming, expected_revision)
 
     def update(
@@ -136,6 +140,38 @@ class EventService:
             return parse_event_in(fields)
 
         return self._rewrite(actor, event_id, "retract", retracted, expected_revision)
+
+    def _refuse_republishing(self, actor: Actor, incoming: EventIn, own_id: str | None = None) -> None:
+        """:class:`Forbidden` when a non-admin writes again, under another id, a report an admin retracted.
+
+        The same report is a retracted event of an overlapping day that shares a source URL with ``incoming``, or
+        has its first day, sub-type, claimant and a source (publisher and title) at the same place (within
+        :data:`SAME_PLACE_DEG`): two shellings of one town on one day stay two events. An admin may (it is how a
+        retraction made by mistake is undone), and so may anyone restoring the retracted event itself.
+        """
+        if actor.role in PERMISSIONS[Action.EDIT_RETRACTED]:
+            return
+        twin = self._retracted_twin(incoming, own_id)
+        if twin is not None:
+            raise Forbidden(
+                f"this event repeats the retracted event {twin!r} (same source, or same day, place and type); "
+                "only an admin may publish a retracted report again"
+            )
+
+    def _retracted_twin(self, incoming: EventIn, own_id: str | None) -> str | None:
+        """The id of a retracted event that is the same report as ``incoming`` (see :meth:`_refuse_republishing`)."""
+        days = (incoming.date_start, incoming.date_end or incoming.date_start)
+        query = EventQuery(datetime=days, filters={"verification": Verification.RETRACTED.value}, limit=1000)
+        urls = {_url_key(s.url) for s in incoming.sources if s.url}
+        for feature in self.store.query(query).features:
+            props = feature["properties"]
+            if feature["id"] == own_id:
+                continue
+            if urls & {_url_key(s["url"]) for s in props.get("sources") or [] if s.get("url")}:
+                return str(feature["id"])
+            if _same_report(incoming, feature):
+                return str(feature["id"])
+        return None
 
     def write_batch(self, actor: Actor, events: Sequence[EventIn], action: str = "import") -> BatchResult:
         """Store new events in one transaction, skipping ids already stored (so re-running adds nothing)."""
@@ -224,6 +260,28 @@ class EventService:
         tx.add_audit(entry)
 
 
+def _same_report(incoming: EventIn, feature: Mapping[str, Any]) -> bool:
+    """Whether a stored event (a GeoJSON Feature) is ``incoming`` again, apart from its sources' URLs."""
+    props = feature["properties"]
+    lon, lat = feature["geometry"]["coordinates"][:2]
+    cited = {(s.get("publisher"), s.get("title")) for s in props.get("sources") or []}
+    return (
+        props.get("date_start") == incoming.date_start.isoformat()
+        and props.get("sub_event_type") == incoming.sub_event_type
+        and props.get("claimed_by") == incoming.claimed_by
+        and abs(lon - incoming.lon) <= SAME_PLACE_DEG
+        and abs(lat - incoming.lat) <= SAME_PLACE_DEG
+        and any((s.publisher, s.title) in cited for s in incoming.sources)
+    )
+
+
+def _url_key(url: str) -> str:
+    """A source URL as compared: without scheme, case of the host, trailing slash or fragment."""
+    rest = url.strip().split("#", 1)[0].split("://", 1)[-1].rstrip("/")
+    host, _, path = rest.partition("/")
+    return f"{host.lower().removeprefix('www.')}/{path}"
+
+
 def _refuse_retracted(incoming: EventIn, allowed: bool = False) -> None:
     if incoming.verification is Verification.RETRACTED and not allowed:
         raise ValidationError(
@@ -253,6 +311,8 @@ def open_store(settings: Settings) -> EventStore:
         return PostgisEventStore(
             events.database_url,
             pool_max_size=events.pool_max_size,
+            pool_timeout=events.pool_timeout,
+            retry_after=events.retry_after,
             max_limit=events.max_limit,
             count_cap=events.count_cap,
         )

@@ -3,7 +3,9 @@
 Each domain exports a table ``ERROR_STATUS`` (error class -> HTTP status and OGC exception code) next to its
 errors; :data:`DOMAIN_TABLES` lists them and :func:`install_error_handlers` registers one handler for all.
 Every error body has one shape, :class:`ErrorBody`: ``{"code", "description", "parameter"?, "problems"?}``.
-A 401 carries ``WWW-Authenticate``; an unexpected exception is a 500 with a generic body, its traceback logged.
+A 401 carries ``WWW-Authenticate``; an error with a ``retry_after`` (seconds) carries ``Retry-After`` (a 503 while
+the database is down, a 429 over a rate limit); an unexpected exception is a 500 with a generic body, its
+traceback logged.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from app import errors as service_errors
@@ -129,7 +132,11 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, event_errors.ValidationError):
         problems = exc.to_list()
         parameter = parameter or next((p["field"] for p in problems if p["field"]), None)
-    return error_response(status, code, str(exc), parameter, problems, STATUS_HEADERS.get(status))
+    headers = dict(STATUS_HEADERS.get(status, {}))
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers["Retry-After"] = str(retry_after)
+    return error_response(status, code, str(exc), parameter, problems, headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -162,6 +169,12 @@ async def _not_modified(request: Request, exc: Exception) -> Response:
     return Response(status_code=304, headers=exc.headers)
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """A client that disconnected before its body was read: one line in the log, no traceback (nobody reads this)."""
+    logger.info("client disconnected before its request body was complete: %s %s", request.method, request.url.path)
+    return error_response(400, "InvalidBody", "the client disconnected before the request body was complete")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s", request.url.path)
     return error_response(500, "ServerError", "internal error; it has been logged")
@@ -174,4 +187,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(NotModified, _not_modified)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected)

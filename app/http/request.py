@@ -7,7 +7,10 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 
-from app.errors import BodyTooLarge, UnknownParameter
+from app.errors import BodyTooLarge, UnknownParameter, UnsupportedMediaType
+
+#: Media types a JSON body may be declared as (and any ``*/*+json``); a body without Content-Type is read as JSON.
+JSON_TYPES = frozenset({"application/json", "application/geo+json", "application/merge-patch+json"})
 
 
 def base_url(request: Request) -> str:
@@ -60,3 +63,19 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise BodyTooLarge(None, limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def require_json(request: Request) -> None:
+    """Refuse a body declared as anything but JSON (:class:`~app.errors.UnsupportedMediaType`, 415).
+
+    ``text/plain`` or a form is refused before it is read: a browser sends those across origins without a CORS
+    pre-flight, so accepting them would let any page write with a key it holds.
+    """
+    declared = request.headers.get("content-type")
+    if declared is None:
+        return
+    media = declared.split(";", 1)[0].strip().lower()
+    if media not in JSON_TYPES and not media.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"a body of type {media or 'none'!r} is not read; send JSON ({', '.join(sorted(JSON_TYPES))})"
+        )

@@ -22,7 +22,7 @@ from app.events.errors import StaleRevision
 from app.events.model import Event, to_feature
 from app.events.service import EventService
 from app.http.etags import check_not_modified, content_coding, revision_etag, revisions_named
-from app.http.request import base_url, read_body, reject_unknown_parameters
+from app.http.request import base_url, read_body, reject_unknown_parameters, require_json
 from app.ogc import crs as ogc_crs
 from app.ogc import documents
 from app.ogc.crs import reproject_features
@@ -43,6 +43,8 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "The write clashes with the stored event (duplicate id, already retracted)."},
     412: {"description": "If-Match names a revision that is no longer the stored one."},
     413: {"description": "The body is larger than the configured limit."},
+    415: {"description": "The body is declared as something other than JSON."},
+    429: {"description": "Too many writes with this key, or failed authentications from this address."},
     422: {"description": "The Feature or one of its fields is invalid; every problem names its field."},
 }
 
@@ -80,6 +82,7 @@ def get_actor(
 
 async def json_body(request: Request, collection: EventsDep) -> Any:
     """The JSON body, read up to the configured size (:class:`~app.errors.BodyTooLarge` beyond it)."""
+    require_json(request)
     return parse_json(await read_body(request, collection.settings.max_body_bytes))
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -82,6 +82,23 @@ def tiny_collection(collection_id: str = "tiny", title: str = "Tiny layer") -> L
         files={},
     )
     return LayerCollection(meta, StoredLayer(entry, LayerTable.of(frame), {8: LayerTable.of(simplified)}))
+
+
+@pytest.fixture()
+def tiny_app(tmp_path: Path) -> Callable[..., AbstractContextManager[TestClient]]:
+    """``tiny_app(**service)``: a client of an app over the tiny layer with those ``service`` settings."""
+
+    @contextmanager
+    def make(**service: object) -> Iterator[TestClient]:
+        @contextmanager
+        def provider(startup: Startup) -> Iterator[list[LayerCollection]]:
+            yield [tiny_collection()]
+
+        settings = make_settings(tmp_path, service=service)
+        with TestClient(create_app(settings, providers=[provider])) as test_client:
+            yield test_client
+
+    return make
 
 
 @pytest.fixture()

@@ -101,6 +101,10 @@ class EventStore(ABC):
     def close(self) -> None:
         """Release connections."""
 
+    def ping(self) -> None:
+        """Reach the storage once; raises :class:`~app.events.errors.StoreDown` when it cannot be reached."""
+        self.count()
+
     def __enter__(self) -> EventStore:
         return self
 

@@ -2,28 +2,46 @@
 
 PostgreSQL commits are durable by default (``synchronous_commit = on``), so a write is on disk when
 ``COMMIT`` returns. Migrations run under an advisory lock, so two processes starting together apply each once.
+
+When the database goes away, no request waits longer than ``pool_timeout`` for a connection, and every failure
+to reach it (pool timeout, refused or broken connection) is raised as :class:`~app.events.errors.StoreDown` (503
+with Retry-After). Each connection is checked before it is lent, so none left stale by a restart reaches a
+request; reconnection attempts give up after a few seconds and start again with the next request, so the store
+recovers by itself, within seconds of the database's return, however long it was away.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, ClassVar
 
+import psycopg
 import shapely
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 from shapely.geometry.base import BaseGeometry
 
 from app.events.cql import Kind, Params
+from app.events.errors import StoreDown
 from app.events.store.base import COUNT_CAP, JSON_COLUMNS, DateInterval, DayRange
 from app.events.store.dialect import SqlDialect, epoch_day, escape_like, utc_iso
 from app.events.store.migrate import pending_migrations
 from app.events.store.sql import SqlEventStore
 
+logger = logging.getLogger(__name__)
+
 #: Arbitrary constant naming the advisory lock that serialises migrations.
 _MIGRATION_LOCK = 4_242_020
+#: Seconds the pool keeps retrying a failed connection before it stops (the next request starts again at 1 s).
+RECONNECT_TIMEOUT = 3.0
+#: Seconds during which calls fail at once after the database was found unreachable.
+FAIL_FAST = 1.0
+#: Seconds libpq waits for a server that does not answer (the smallest libpq honours).
+CONNECT_TIMEOUT = 2
 _ST_NAMES = {
     "intersects": "ST_Intersects",
     "disjoint": "ST_Disjoint",
@@ -133,6 +151,10 @@ class PostgisEventStore(SqlEventStore):
         The largest page a query may ask for.
     count_cap
         numberMatched is exact up to this many matches (see :data:`~app.events.store.base.COUNT_CAP`).
+    pool_timeout
+        Seconds a caller waits for a connection before :class:`~app.events.errors.StoreDown` is raised.
+    retry_after
+        Seconds a client is told to wait (``StoreDown.retry_after``).
 
     """
 
@@ -145,26 +167,52 @@ class PostgisEventStore(SqlEventStore):
         pool_max_size: int = 10,
         max_limit: int = 10_000,
         count_cap: int = COUNT_CAP,
+        pool_timeout: float = 5.0,
+        retry_after: int = 2,
     ) -> None:
         self.dialect = PostgisDialect()
         self.max_limit, self.count_cap = max_limit, count_cap
+        self.retry_after = retry_after
+        self._down_until = 0.0
         self._pool = ConnectionPool(
             url.replace("postgres://", "postgresql://", 1),
             min_size=1,
             max_size=pool_max_size,
             # Never server-prepared: a generic plan ignores the box and the days it is asked for (measured on
             # 1,000,000 events: CQL p50 69 -> 29 ms once every statement is planned with its values).
-            kwargs={"options": "-c timezone=UTC", "prepare_threshold": None},
-            open=True,
+            kwargs={"options": "-c timezone=UTC", "prepare_threshold": None, "connect_timeout": CONNECT_TIMEOUT},
+            timeout=pool_timeout,
+            check=ConnectionPool.check_connection,
+            reconnect_timeout=RECONNECT_TIMEOUT,
+            open=False,
         )
         try:
+            self._pool.open(wait=True, timeout=max(pool_timeout, CONNECT_TIMEOUT))
             self._migrate(target_version)
         except BaseException:
             self._pool.close()
             raise
 
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection; a database that cannot be reached raises :class:`StoreDown`.
+
+        After a failure, calls fail at once for :data:`FAIL_FAST` seconds (a request that reads the store three
+        times waits for the pool once, not three times); the pool keeps reconnecting meanwhile.
+        """
+        message = f"the event database is unavailable; try again in {self.retry_after} s"
+        if time.monotonic() < self._down_until:
+            raise StoreDown(message, self.retry_after)
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.OperationalError as exc:  # PoolTimeout, refused or broken connection, server shutdown
+            self._down_until = time.monotonic() + FAIL_FAST
+            logger.warning("event database unavailable: %s", _first_line(exc))
+            raise StoreDown(message, self.retry_after) from exc
+
     def _migrate(self, target: int | None) -> None:
-        with self._pool.connection() as conn, conn.transaction():
+        with self._connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", [_MIGRATION_LOCK])
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at timestamptz)"
@@ -182,7 +230,7 @@ class PostgisEventStore(SqlEventStore):
 
     @contextmanager
     def _cursor(self, write: bool) -> Iterator[Any]:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             if write:
                 with conn.transaction(), conn.cursor() as cur:
                     yield cur
@@ -193,10 +241,16 @@ class PostgisEventStore(SqlEventStore):
     @contextmanager
     def _snapshot(self) -> Iterator[Any]:
         """A read-only REPEATABLE READ transaction: every statement sees the same snapshot."""
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield cur
 
     def close(self) -> None:
         """Close the pool."""
         self._pool.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of a driver message (libpq adds hints and addresses on the following lines)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

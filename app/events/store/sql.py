@@ -146,6 +146,12 @@ class SqlEventStore(EventStore):
     def _event(self, row: Sequence[Any]) -> Event:
         return Event.model_validate({c: self.dialect.decode(c, v) for c, v in zip(COLUMNS, row, strict=True)})
 
+    def ping(self) -> None:
+        """One trivial statement (``SELECT 1``): raises :class:`~app.events.errors.StoreDown` when unreachable."""
+        with self._cursor(write=False) as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+
     def count(self) -> int:
         """How many events are stored."""
         with self._cursor(write=False) as cur:

@@ -1,0 +1,43 @@
+"""The short version of bench/mixed_load.py, run in CI: a real server under 8 connections for a few seconds.
+
+It checks what must hold whatever the machine's speed: no errors (no 5xx but a shed 503, no transport error),
+every acknowledged write found again, memory measured. The latency and memory figures are the benchmark's to
+report (bench/mixed_load.py, long version), not this test's to assert.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from geodata.manifest import LAYERS_FOLDER
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.fixture
+def load_data_dir(built_data_dir: Path, tmp_path: Path) -> Path:
+    """A data folder sharing the built layers, with an event store of its own."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / LAYERS_FOLDER).symlink_to(built_data_dir / LAYERS_FOLDER, target_is_directory=True)
+    return data_dir
+
+
+def test_short_mixed_load_has_no_errors_and_loses_no_write(load_data_dir: Path, tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import mixed_load
+    finally:
+        sys.path.remove(str(BENCH))
+    figures = mixed_load.main(
+        ["--data-dir", str(load_data_dir), "--duration", "6", "--warmup", "2", "--connections", "8"]
+    )
+    classes = figures["classes"]
+    assert {name: c["errors"] for name, c in classes.items()} == dict.fromkeys(classes, 0)
+    assert classes["read"]["requests"] > 0 and classes["write"]["requests"] > 0
+    assert figures["writes"]["acknowledged"] > 0
+    assert figures["writes"]["found"] == figures["writes"]["acknowledged"]
+    assert figures["memory_mib"]["after_warmup"] > 0
