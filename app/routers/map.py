@@ -100,7 +100,7 @@ def sized_view(request: Request, query: Annotated[ViewQuery, Depends()]) -> MapV
 def _size(raw: str | None, name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 6:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:  # '³' and '٣' pass isdigit() alone
         raise InvalidViewError(name, f"must be a whole number of pixels, got {raw[:20]!r}")
     return int(raw)
 
