@@ -30,6 +30,7 @@ from app.errors import StoreUnavailable
 from app.events.adapters import StoreEventCounter, StoreEventSource
 from app.http.errors import document_errors, install_error_handlers
 from app.layerstore import LayerStore
+from app.ogc.apidoc import describe_service
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
 from app.routers import analysis, collections, events, items, landing
@@ -129,13 +130,21 @@ def _attach_events(app: FastAPI, startup: Startup, registry: CollectionRegistry)
 
 
 def _openapi_30(app: FastAPI) -> None:
-    """Make ``app.openapi()`` return the OpenAPI 3.0 form of the generated document, error bodies documented."""
+    """Make ``app.openapi()`` return the OpenAPI 3.0 form of the generated document, completed.
+
+    Error bodies (:func:`document_errors`), formats, the Bearer scheme, bodies and each loaded collection's items
+    path (:func:`describe_service`); the document is kept once the collections are loaded.
+    """
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = to_openapi_30(document_errors(generate()))
-        return app.openapi_schema
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        collections = getattr(app.state, "collections", None)
+        app.openapi_schema = None  # FastAPI's generate() caches its own result here
+        document = to_openapi_30(describe_service(document_errors(generate()), collections or ()))
+        app.openapi_schema = document if collections is not None else None
+        return document
 
     app.openapi = openapi  # type: ignore[method-assign]
 

@@ -45,6 +45,8 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": "The body is larger than the configured limit."},
     422: {"description": "The Feature or one of its fields is invalid; every problem names its field."},
 }
+#: A retraction has no body: no 413 or 422.
+RETRACT_ERRORS = {status: r for status, r in WRITE_ERRORS.items() if status not in (413, 422)}
 
 
 async def get_events(request: Request) -> EventsCollection:
@@ -161,7 +163,7 @@ def update_event(
 
 
 @router.delete(
-    f"{ITEMS}/{{featureId}}", summary="Retract an event", responses=WRITE_ERRORS, operation_id="retractEvent"
+    f"{ITEMS}/{{featureId}}", summary="Retract an event", responses=RETRACT_ERRORS, operation_id="retractEvent"
 )
 def retract_event(
     request: Request,
