@@ -147,7 +147,44 @@ class Event(EventFields):
 
 
 WRITABLE_FIELDS: tuple[str, ...] = tuple(EventFields.model_fields)
-SERVER_FIELDS: tuple[str, ...] = ("zones", "created_at", "updated_at", "created_by", "updated_by", "revision")
+SERVER_FIELDS: tuple[str, ...] = (
+    "zones",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "revision",
+    "sources_text",
+)
+#: Between two sources in :func:`sources_text`.
+SOURCES_SEPARATOR = " | "
+
+
+def sources_text(sources: Any) -> str | None:
+    """The cited sources as one line of text, for GIS clients that drop a list of objects (QGIS shows it empty).
+
+    Each source is ``publisher: title (published) url``; sources are separated by :data:`SOURCES_SEPARATOR`.
+
+    Examples
+    --------
+    >>> sources_text([{"publisher": "Reuters", "title": "Shelling", "published": "2020-10-08",
+    ...                "url": "https://example.org/a"}, {"publisher": "MoD", "title": "Statement"}])
+    'Reuters: Shelling (2020-10-08) https://example.org/a | MoD: Statement'
+    >>> sources_text([]) is None
+    True
+
+    """
+    parts = []
+    for source in sources or ():
+        if not isinstance(source, dict):
+            continue
+        text = f"{source.get('publisher', '')}: {source.get('title', '')}"
+        if source.get("published"):
+            text += f" ({source['published']})"
+        if source.get("url"):
+            text += f" {source['url']}"
+        parts.append(text)
+    return SOURCES_SEPARATOR.join(parts) or None
 
 
 def parse_event_in(data: Any) -> EventIn:
@@ -190,6 +227,7 @@ def to_feature(event: Event, *, with_source_record: bool = False) -> dict[str, A
 
     """
     props = event.model_dump(mode="json", exclude={"id", "lon", "lat"})
+    props["sources_text"] = sources_text(props["sources"])
     if not with_source_record:
         props.pop("source_record", None)
     return {

@@ -280,3 +280,14 @@ def test_unknown_query_parameter_on_a_write_is_400(events_client, api_keys, even
 def test_writes_to_a_zone_layer_are_not_allowed(events_client, api_keys, event_feature) -> None:
     response = events_client.post("/collections/places/items", json=event_feature(1), headers=bearer(api_keys["admin"]))
     assert response.status_code == 405
+
+
+def test_sources_reach_gis_clients_as_flat_text(events_client, created) -> None:
+    """QGIS drops a list of objects; ``sources_text`` carries the same citations as one text field."""
+    sources = created["properties"]["sources"]
+    page = events_client.get(ITEMS, params={"id": created["id"]}).json()
+    one = events_client.get(f"{ITEMS}/{created['id']}").json()
+    for properties in (created["properties"], page["features"][0]["properties"], one["properties"]):
+        text = properties["sources_text"]
+        assert text.count(" | ") == len(sources) - 1
+        assert all(s["publisher"] in text and s["title"] in text for s in sources)
