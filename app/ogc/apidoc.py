@@ -3,7 +3,7 @@
 FastAPI documents one JSON response per operation and reads no body it is not given as a model. This module adds
 what the service answers and reads (see :func:`describe_service`):
 
-- the content type of every value of an ``f`` parameter, and the images of ``/map.png|svg|pdf``;
+- the content type of every value of an ``f`` (or ``format``) parameter, and the images of ``/map.png|svg|pdf``;
 - the Bearer scheme (``Authorization: Bearer <key>``) on every write, in place of a free-text header parameter;
 - the request bodies of event writes (GeoJSON Feature, JSON merge patch) and of the analysis endpoints, with examples;
 - one ``/collections/{id}/items`` path per collection with its queryables as query parameters. GDAL's OAPIF
@@ -24,6 +24,7 @@ BEARER = "bearerAuth"
 #: Media type of each value of an ``f`` parameter.
 FORMAT_MEDIA = {
     "json": None,  # the operation's own JSON type (application/json, geo+json, schema+json, openapi+json)
+    "geojson": "application/geo+json",
     "html": "text/html",
     "csv": "text/csv",
     "gpkg": "application/geopackage+sqlite3",
@@ -122,7 +123,9 @@ def _enum_of(parameter: dict[str, Any], schemas: dict[str, Any]) -> list[str]:
 
 
 def _formats(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
-    parameter = next((p for p in operation.get("parameters", []) if p["name"] == "f" and p["in"] == "query"), None)
+    parameter = next(
+        (p for p in operation.get("parameters", []) if p["name"] in ("f", "format") and p["in"] == "query"), None
+    )
     success = _success(operation)
     if parameter is None or success is None:
         return

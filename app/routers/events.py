@@ -119,7 +119,14 @@ def get_event(request: Request, collection: EventsDep, feature_id: FeatureId, fm
     return GeoJSONResponse(doc, headers=headers)
 
 
-@router.post(ITEMS, summary="Add an event", status_code=201, responses=WRITE_ERRORS, operation_id="createEvent")
+@router.post(
+    ITEMS,
+    summary="Add an event",
+    status_code=201,
+    responses=WRITE_ERRORS,
+    operation_id="createEvent",
+    response_class=GeoJSONResponse,
+)
 def create_event(
     request: Request, collection: EventsDep, actor: ActorDep, body: BodyDep, crs: ContentCrsDep, service: ServiceDep
 ) -> Response:
@@ -128,7 +135,13 @@ def create_event(
     return _written(request, collection, event, status=201)
 
 
-@router.put(f"{ITEMS}/{{featureId}}", summary="Replace an event", responses=WRITE_ERRORS, operation_id="replaceEvent")
+@router.put(
+    f"{ITEMS}/{{featureId}}",
+    summary="Replace an event",
+    responses=WRITE_ERRORS,
+    operation_id="replaceEvent",
+    response_class=GeoJSONResponse,
+)
 def replace_event(
     request: Request,
     collection: EventsDep,
@@ -145,7 +158,13 @@ def replace_event(
     return _written(request, collection, event)
 
 
-@router.patch(f"{ITEMS}/{{featureId}}", summary="Change an event", responses=WRITE_ERRORS, operation_id="updateEvent")
+@router.patch(
+    f"{ITEMS}/{{featureId}}",
+    summary="Change an event",
+    responses=WRITE_ERRORS,
+    operation_id="updateEvent",
+    response_class=GeoJSONResponse,
+)
 def update_event(
     request: Request,
     collection: EventsDep,
@@ -163,7 +182,11 @@ def update_event(
 
 
 @router.delete(
-    f"{ITEMS}/{{featureId}}", summary="Retract an event", responses=RETRACT_ERRORS, operation_id="retractEvent"
+    f"{ITEMS}/{{featureId}}",
+    summary="Retract an event",
+    responses=RETRACT_ERRORS,
+    operation_id="retractEvent",
+    response_class=GeoJSONResponse,
 )
 def retract_event(
     request: Request,
