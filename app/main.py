@@ -29,6 +29,7 @@ from app.collections.registry import CollectionRegistry
 from app.errors import StoreUnavailable
 from app.events.adapters import StoreEventCounter, StoreEventSource
 from app.http.errors import document_errors, install_error_handlers
+from app.http.protocol import ProtocolMiddleware
 from app.layerstore import LayerStore
 from app.ogc.apidoc import describe_service
 from app.ogc.openapi import to_openapi_30
@@ -101,12 +102,14 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BrotliMiddleware, minimum_size=settings.service.compress_min_size, gzip_fallback=True)
+    app.add_middleware(ProtocolMiddleware, router=app.router)  # HEAD, OPTIONS, Allow on 405, Vary: Accept
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.service.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS", "POST"],  # POST: the analysis endpoints compute, store nothing
+        # writes authenticate with a Bearer key, never a cookie: an editing tool on another origin may use them
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["*"],
-        expose_headers=["ETag", "Link", "Content-Crs", "Content-Disposition"],
+        expose_headers=["ETag", "Link", "Location", "Content-Crs", "Content-Disposition", "X-Alt-Text"],
     )
     _openapi_30(app)
     return app
