@@ -62,3 +62,16 @@ def test_writes_pass_their_cors_preflight(tiny_client: TestClient, method: str) 
 def test_location_and_etag_are_exposed_to_browsers(tiny_client: TestClient) -> None:
     exposed = tiny_client.get("/collections", headers=ORIGIN).headers["access-control-expose-headers"]
     assert {"location", "etag"} <= {h.strip().lower() for h in exposed.split(",")}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"fatalities_high": "2983703918428798582784"},
+        {"revision": "-99999999999999999999"},
+        {"filter": "fatalities_best = 99999999999999999999999"},
+    ],
+)
+def test_integers_beyond_the_store_are_a_400(events_client: TestClient, params: dict[str, str]) -> None:
+    response = events_client.get("/collections/events/items", params=params)
+    assert response.status_code == 400, response.text
