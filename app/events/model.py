@@ -22,6 +22,10 @@ MAX_FATALITIES = 1_000_000
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 
 
+def _none_if_blank(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 class Source(BaseModel):
     """One published report of the event: who published it, under what title, when, and where to read it."""
 
@@ -34,6 +38,11 @@ class Source(BaseModel):
     title_is_descriptive: bool = Field(
         default=False, description="True when the title describes the report rather than quoting its headline."
     )
+
+    @field_validator("url", "published", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return _none_if_blank(value)
 
     @field_validator("url")
     @classmethod
@@ -72,6 +81,12 @@ class EventFields(BaseModel):
     source_record: dict[str, str | int | float | None] | None = Field(
         None, max_length=300, description="The imported row verbatim (UCDP GED / ACLED columns), so nothing is lost."
     )
+
+    @field_validator("place_name", "country", "admin1", "admin2", "notes", "date_end", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        """An empty (or blank) optional text means "not known": stored as null, never as ''."""
+        return _none_if_blank(value)
 
     @field_validator("date_start")
     @classmethod

@@ -202,6 +202,13 @@ def test_put_with_a_different_id_is_422(events_client, api_keys, event_feature, 
         (lambda f: f.update(crs={"type": "name", "properties": {"name": "EPSG:3857"}}), "crs"),
         (lambda f: f.pop("geometry"), "geometry"),
         (lambda f: f.update(id="bad id with spaces"), "id"),
+        # what no editor meant: a point at (0, 0), a height dropped silently, false or "3" taken as numbers
+        (lambda f: f.update(geometry={"type": "Point", "coordinates": [0, 0]}), "geometry.coordinates"),
+        (lambda f: f.update(geometry={"type": "Point", "coordinates": [39.8, 46.7]}), "geometry.coordinates"),
+        (lambda f: f.update(geometry={"type": "Point", "coordinates": [46.7, 39.8, 900]}), "geometry.coordinates"),
+        (lambda f: f["properties"].update(fatalities_best=False), "properties.fatalities_best"),
+        (lambda f: f["properties"].update(fatalities_low="3"), "properties.fatalities_low"),
+        (lambda f: f["properties"].update(date_precision=1.5), "properties.date_precision"),
     ],
 )
 def test_invalid_feature_is_422_naming_the_field(events_client, api_keys, event_feature, change, field) -> None:
@@ -291,3 +298,22 @@ def test_sources_reach_gis_clients_as_flat_text(events_client, created) -> None:
         text = properties["sources_text"]
         assert text.count(" | ") == len(sources) - 1
         assert all(s["publisher"] in text and s["title"] in text for s in sources)
+
+
+def test_a_point_outside_the_region_is_refused_with_the_setting_named(events_client, api_keys, event_feature) -> None:
+    feature = event_feature(1)
+    feature["geometry"]["coordinates"] = [0.0, 0.0]
+    response = events_client.post(ITEMS, json=feature, headers=bearer(api_keys["editor"]))
+    assert response.status_code == 422
+    assert "CZMAP_EVENTS__REGION" in response.json()["problems"][0]["message"]
+
+
+def test_empty_optional_text_is_stored_as_null(events_client, api_keys, event_feature) -> None:
+    feature = event_feature(1)
+    feature["properties"].update(place_name="", notes="   ", admin1="")
+    feature["properties"]["sources"][0]["url"] = ""
+    response = events_client.post(ITEMS, json=feature, headers=bearer(api_keys["editor"]))
+    assert response.status_code == 201, response.text
+    properties = events_client.get(f"{ITEMS}/{response.json()['id']}").json()["properties"]
+    assert (properties["place_name"], properties["notes"], properties["admin1"]) == (None, None, None)
+    assert properties["sources"][0]["url"] is None
