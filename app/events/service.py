@@ -191,13 +191,13 @@ class EventService:
             stored = tx.get(event_id)
             if stored is None:
                 raise NotFound(f"no event with id {event_id!r}")
+            if stored.verification is Verification.RETRACTED and action != "refresh-zones":
+                require(actor, Action.EDIT_RETRACTED)  # the role first: a 403 whatever the revision asked for
             if expected_revision is not None and expected_revision != stored.revision:
                 raise StaleRevision(
                     f"revision: event {event_id!r} is at revision {stored.revision}, not {expected_revision}; "
                     "re-read it and apply your change again"
                 )
-            if stored.verification is Verification.RETRACTED and action != "refresh-zones":
-                require(actor, Action.EDIT_RETRACTED)
             event = self._stamp(event_id, change(stored), actor, previous=stored)
             tx.update(event)
             self._audit(tx, actor, action, stored, event)

@@ -317,3 +317,27 @@ def test_empty_optional_text_is_stored_as_null(events_client, api_keys, event_fe
     properties = events_client.get(f"{ITEMS}/{response.json()['id']}").json()["properties"]
     assert (properties["place_name"], properties["notes"], properties["admin1"]) == (None, None, None)
     assert properties["sources"][0]["url"] is None
+
+
+def test_a_missing_key_is_reported_before_an_unknown_parameter(events_client, event_feature) -> None:
+    response = events_client.post(ITEMS, params={"bogus": "1"}, json=event_feature(1))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_an_unknown_parameter_of_a_keyed_write_is_400(events_client, api_keys, event_feature) -> None:
+    response = events_client.post(
+        ITEMS, params={"bogus": "1"}, json=event_feature(1), headers=bearer(api_keys["editor"])
+    )
+    assert response.status_code == 400
+    assert response.json()["parameter"] == "bogus"
+
+
+def test_the_role_is_checked_before_if_match(events_client, api_keys, created) -> None:
+    url = f"{ITEMS}/{created['id']}"
+    stale = {**bearer(api_keys["editor"]), "If-Match": '"7", "8"'}
+    assert events_client.delete(url, headers=stale).status_code == 403  # editors may not retract
+    assert events_client.delete(url, headers={**bearer(api_keys["admin"]), "If-Match": '"7", "8"'}).status_code == 412
+    assert events_client.delete(url, headers=bearer(api_keys["admin"])).status_code == 200
+    patched = events_client.patch(url, json={"properties": {"notes": "x"}}, headers={**stale, "If-Match": '"1"'})
+    assert patched.status_code == 403  # a retracted event: only admins edit it, whatever the revision
