@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
                 str(args.seed),
                 "--workers",
                 "1",
+                "--request-timeout",
+                "60",  # the first analysis request loads the zones; a loaded CI machine is slow
                 "--generation-database",
                 "none",
                 "--no-color",
