@@ -18,7 +18,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic.json_schema import models_json_schema
+
 from app.collections.base import Collection
+from app.ogc.models import RESPONSE_MODELS
 
 BEARER = "bearerAuth"
 #: Media type of each value of an ``f`` parameter.
@@ -93,9 +96,12 @@ def describe_service(document: dict[str, Any], collections: Iterable[Collection]
     ['application/json', 'text/html']
 
     """
-    schemas = document.get("components", {}).get("schemas", {})
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    refs = _response_schemas(schemas)
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
+            if method == "get" and path in refs:
+                _json_body(operation, refs[path])
             _formats(operation, schemas)
             _images(path, operation)
             _security(operation)
@@ -107,6 +113,27 @@ def describe_service(document: dict[str, Any], collections: Iterable[Collection]
         "description": "An API key made by `czmap keys create --role editor|admin`.",
     }
     return document
+
+
+def _response_schemas(schemas: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Add the response models (:data:`~app.ogc.models.RESPONSE_MODELS`) to ``schemas``; their refs by path."""
+    models = list(dict.fromkeys(RESPONSE_MODELS.values()))
+    keys, generated = models_json_schema(
+        [(model, "serialization") for model in models], ref_template="#/components/schemas/{model}"
+    )
+    schemas.update(generated.get("$defs", {}))
+    by_model = {model: keys[(model, "serialization")] for model in models}
+    return {path: by_model[model] for path, model in RESPONSE_MODELS.items()}
+
+
+def _json_body(operation: dict[str, Any], schema: dict[str, Any]) -> None:
+    """Give the JSON content of the operation's 200 the model's ``schema`` (whatever JSON media type it has)."""
+    success = operation.get("responses", {}).get("200")
+    if success is None:
+        return
+    for media, content in success.setdefault("content", {}).items():
+        if "json" in media:
+            content["schema"] = schema
 
 
 def _success(operation: dict[str, Any]) -> dict[str, Any] | None:

@@ -72,3 +72,20 @@ def test_no_phantom_422(tiny_doc: dict[str, Any]) -> None:
     """Only the event writes answer 422 (an invalid Feature); parameters are answered 400."""
     with_422 = {(p, m) for p, ops in tiny_doc["paths"].items() for m, op in ops.items() if "422" in op["responses"]}
     assert {m for _, m in with_422} <= {"post", "put", "patch"}
+
+
+@pytest.mark.parametrize(
+    ("path", "model"),
+    [
+        ("/", "LandingPage"),
+        ("/collections", "Collections"),
+        ("/collections/{collectionId}/items", "FeaturePage"),
+        ("/collections/tiny/items", "FeaturePage"),
+        ("/collections/{collectionId}/items/{featureId}", "OneFeature"),
+    ],
+)
+def test_success_bodies_have_their_schema(tiny_doc: dict[str, Any], path: str, model: str) -> None:
+    content = tiny_doc["paths"][path]["get"]["responses"]["200"]["content"]
+    schema = next(c["schema"] for media, c in content.items() if "json" in media)
+    assert schema == {"$ref": f"#/components/schemas/{model}"}
+    assert tiny_doc["components"]["schemas"][model]["properties"]
