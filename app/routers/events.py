@@ -143,6 +143,7 @@ def create_event(
     request: Request, collection: EventsDep, actor: ActorDep, body: BodyDep, crs: ContentCrsDep, service: ServiceDep
 ) -> Response:
     """Add an event from a GeoJSON Feature (Point geometry); 201 with its Location and ETag."""
+    require(actor, Action.CREATE)  # the role before the fields
     event = service.create(actor, fields_from_feature(body, crs))
     return _written(request, collection, event, status=201)
 
@@ -165,8 +166,8 @@ def replace_event(
     if_match: IfMatch = None,
 ) -> Response:
     """Replace every field of an event with those of a GeoJSON Feature (fields set by the server are ignored)."""
-    fields = fields_from_feature(body, crs)
     revision = expected_revision(if_match, service, feature_id, actor, Action.REPLACE)
+    fields = fields_from_feature(body, crs)
     event = service.replace(actor, feature_id, fields, revision)
     return _written(request, collection, event)
 
@@ -189,8 +190,8 @@ def update_event(
     if_match: IfMatch = None,
 ) -> Response:
     """Change some fields: a JSON merge patch of the Feature (``properties`` to change, optionally ``geometry``)."""
-    patch = patch_from_feature(body, crs)
     revision = expected_revision(if_match, service, feature_id, actor, Action.UPDATE)
+    patch = patch_from_feature(body, crs)
     event = service.update(actor, feature_id, patch, revision)
     return _written(request, collection, event)
 
