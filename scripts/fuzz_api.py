@@ -22,8 +22,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-#: Checks every run makes: no 5xx for any input, and the statuses, content types and headers the document declares.
-CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance"
+#: Checks every run makes: no 5xx for any input, and the statuses, content types and bodies the document declares.
+CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 BIN = Path(sys.executable).parent
 
 

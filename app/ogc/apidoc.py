@@ -162,7 +162,14 @@ def _formats(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
         if media is None and value == "json" and not content:
             content["application/json"] = {"schema": {"type": "object"}}
         elif media is not None:
-            content.setdefault(media, {"schema": _TEXT if media.startswith("text/") else _BINARY})
+            content.setdefault(media, {"schema": _schema_of(media)})
+
+
+def _schema_of(media: str) -> dict[str, Any]:
+    """A body of ``media``: a JSON object, text, or bytes."""
+    if "json" in media:
+        return {"type": "object"}
+    return _TEXT if media.startswith("text/") else _BINARY
 
 
 def _images(path: str, operation: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 """schemathesis over every operation of a live ``czmap serve`` (scripts/fuzz_api.py), with an editor key.
 
-Bounded (a few cases per operation, two minutes in all); any finding of the script's checks (a 5xx, or a status or
-content type the API document does not declare) fails the test. CI installs schemathesis with the dev extras.
+Bounded (a few cases per operation, two minutes in all); any finding of the script's checks (a 5xx, or a status,
+content type or body the API document does not declare) fails the test. CI installs schemathesis with the dev extras.
 """
 
 from __future__ import annotations
