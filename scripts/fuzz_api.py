@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--header",
                 f"Authorization: Bearer {key}",
             ]
-            return subprocess.run(command, env=env, check=False).returncode
+            return subprocess.run(command, env=env, cwd=scratch, check=False).returncode  # its files stay in scratch
         finally:
             server.terminate()
             server.wait(timeout=20)
