@@ -32,7 +32,9 @@ from app.http.errors import document_errors, install_error_handlers
 from app.http.headers import SecurityHeadersMiddleware
 from app.http.limits import LimitsMiddleware
 from app.http.logging import RequestIdMiddleware
+from app.http.protocol import ProtocolMiddleware
 from app.layerstore import LayerStore
+from app.ogc.apidoc import describe_service
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
 from app.routers import analysis, collections, events, health, items, landing
@@ -106,12 +108,23 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
     # the last added is the outermost: request id -> security headers -> CORS -> limits -> compression -> routes
     app.add_middleware(BrotliMiddleware, minimum_size=settings.service.compress_min_size, gzip_fallback=True)
     app.add_middleware(LimitsMiddleware, settings=settings.service)
+    app.add_middleware(ProtocolMiddleware, router=app.router)  # HEAD, OPTIONS, Allow on 405, Vary: Accept
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.service.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS", "POST"],  # POST: the analysis endpoints compute, store nothing
+        # writes authenticate with a Bearer key, never a cookie: an editing tool on another origin may use them
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["*"],
-        expose_headers=["ETag", "Link", "Content-Crs", "Content-Disposition", "Retry-After", "X-Request-ID"],
+        expose_headers=[
+            "ETag",
+            "Link",
+            "Location",
+            "Content-Crs",
+            "Content-Disposition",
+            "X-Alt-Text",
+            "Retry-After",
+            "X-Request-ID",
+        ],
     )
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     app.add_middleware(RequestIdMiddleware)
@@ -137,13 +150,21 @@ def _attach_events(app: FastAPI, startup: Startup, registry: CollectionRegistry)
 
 
 def _openapi_30(app: FastAPI) -> None:
-    """Make ``app.openapi()`` return the OpenAPI 3.0 form of the generated document, error bodies documented."""
+    """Make ``app.openapi()`` return the OpenAPI 3.0 form of the generated document, completed.
+
+    Error bodies (:func:`document_errors`), formats, the Bearer scheme, bodies and each loaded collection's items
+    path (:func:`describe_service`); the document is kept once the collections are loaded.
+    """
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = to_openapi_30(document_errors(generate()))
-        return app.openapi_schema
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        collections = getattr(app.state, "collections", None)
+        app.openapi_schema = None  # FastAPI's generate() caches its own result here
+        document = to_openapi_30(describe_service(document_errors(generate()), collections or ()))
+        app.openapi_schema = document if collections is not None else None
+        return document
 
     app.openapi = openapi  # type: ignore[method-assign]
 

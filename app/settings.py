@@ -171,6 +171,21 @@ class EventsSection(_Section):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_024, le=100_000_000, description="Largest body a write accepts."
     )
+    region: tuple[float, float, float, float] = Field(
+        default=(43.0, 37.0, 51.0, 42.5),
+        description="west, south, east, north (CRS84 degrees): where an event may be written; default Armenia, "
+        "Azerbaijan and their borders (JSON in the environment, e.g. [43, 37, 51, 42.5]).",
+    )
+
+    @field_validator("region")
+    @classmethod
+    def _ordered_region(cls, region: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        west, south, east, north = region
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise ValueError(
+                f"region must be west, south, east, north with west < east and south < north, got {region}"
+            )
+        return region
 
     @field_validator("database_url")
     @classmethod

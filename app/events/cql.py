@@ -19,6 +19,9 @@ from shapely.geometry.base import BaseGeometry
 
 from app.events.errors import ValidationError
 
+#: Integers a store column holds (SQLite and PostgreSQL: 64-bit); a filter beyond them is refused, not a 500.
+INT_RANGE = range(-(2**63), 2**63)
+
 
 class Kind(StrEnum):
     """What a queryable holds; decides how literals are bound and which operators apply."""
@@ -260,6 +263,8 @@ def _as_kind(value: Any, kind: Kind | None) -> Any:
             raise ValidationError(f"filter: {value!r} is not a date (YYYY-MM-DD)") from None
     if kind is Kind.INT and isinstance(value, str):
         raise ValidationError(f"filter: {value!r} compared with a number")
+    if isinstance(value, int) and not isinstance(value, bool) and value not in INT_RANGE:
+        raise ValidationError(f"filter: {value} is beyond the 64-bit integers the store holds")
     return value
 
 

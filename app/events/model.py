@@ -22,6 +22,10 @@ MAX_FATALITIES = 1_000_000
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 
 
+def _none_if_blank(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 class Source(BaseModel):
     """One published report of the event: who published it, under what title, when, and where to read it."""
 
@@ -38,6 +42,11 @@ class Source(BaseModel):
         default=None,
         description="The party whose denial of the claim this source reports (only on a source reporting a denial).",
     )
+
+    @field_validator("url", "published", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return _none_if_blank(value)
 
     @field_validator("url")
     @classmethod
@@ -76,6 +85,12 @@ class EventFields(BaseModel):
     source_record: dict[str, str | int | float | None] | None = Field(
         None, max_length=300, description="The imported row verbatim (UCDP GED / ACLED columns), so nothing is lost."
     )
+
+    @field_validator("place_name", "country", "admin1", "admin2", "notes", "date_end", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        """An empty (or blank) optional text means "not known": stored as null, never as ''."""
+        return _none_if_blank(value)
 
     @field_validator("date_start")
     @classmethod
@@ -151,7 +166,44 @@ class Event(EventFields):
 
 
 WRITABLE_FIELDS: tuple[str, ...] = tuple(EventFields.model_fields)
-SERVER_FIELDS: tuple[str, ...] = ("zones", "created_at", "updated_at", "created_by", "updated_by", "revision")
+SERVER_FIELDS: tuple[str, ...] = (
+    "zones",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "revision",
+    "sources_text",
+)
+#: Between two sources in :func:`sources_text`.
+SOURCES_SEPARATOR = " | "
+
+
+def sources_text(sources: Any) -> str | None:
+    """The cited sources as one line of text, for GIS clients that drop a list of objects (QGIS shows it empty).
+
+    Each source is ``publisher: title (published) url``; sources are separated by :data:`SOURCES_SEPARATOR`.
+
+    Examples
+    --------
+    >>> sources_text([{"publisher": "Reuters", "title": "Shelling", "published": "2020-10-08",
+    ...                "url": "https://example.org/a"}, {"publisher": "MoD", "title": "Statement"}])
+    'Reuters: Shelling (2020-10-08) https://example.org/a | MoD: Statement'
+    >>> sources_text([]) is None
+    True
+
+    """
+    parts = []
+    for source in sources or ():
+        if not isinstance(source, dict):
+            continue
+        text = f"{source.get('publisher', '')}: {source.get('title', '')}"
+        if source.get("published"):
+            text += f" ({source['published']})"
+        if source.get("url"):
+            text += f" {source['url']}"
+        parts.append(text)
+    return SOURCES_SEPARATOR.join(parts) or None
 
 
 def parse_event_in(data: Any) -> EventIn:
@@ -194,6 +246,7 @@ def to_feature(event: Event, *, with_source_record: bool = False) -> dict[str, A
 
     """
     props = event.model_dump(mode="json", exclude={"id", "lon", "lat"})
+    props["sources_text"] = sources_text(props["sources"])
     if not with_source_record:
         props.pop("source_record", None)
     return {

@@ -52,13 +52,23 @@ class EventService:
         The layer store's zone index; every written event gets ``zones`` computed from its location and day.
     clock
         Source of timestamps (UTC).
+    region
+        ``(west, south, east, north)`` in CRS84 degrees: a write that puts an event outside is refused (a point
+        at (0, 0) is a mistake, not a report); None accepts any point on Earth.
 
     """
 
-    def __init__(self, store: EventStore, zones: ZoneIndex, clock: Clock = _now) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        zones: ZoneIndex,
+        clock: Clock = _now,
+        region: tuple[float, float, float, float] | None = None,
+    ) -> None:
         self.store = store
         self.zones = zones
         self.clock = clock
+        self.region = region
 
     # -- reads -------------------------------------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> Actor:
@@ -217,13 +227,13 @@ class EventService:
             stored = tx.get(event_id)
             if stored is None:
                 raise NotFound(f"no event with id {event_id!r}")
+            if stored.verification is Verification.RETRACTED and action != "refresh-zones":
+                require(actor, Action.EDIT_RETRACTED)  # the role first: a 403 whatever the revision asked for
             if expected_revision is not None and expected_revision != stored.revision:
                 raise StaleRevision(
                     f"revision: event {event_id!r} is at revision {stored.revision}, not {expected_revision}; "
                     "re-read it and apply your change again"
                 )
-            if stored.verification is Verification.RETRACTED and action != "refresh-zones":
-                require(actor, Action.EDIT_RETRACTED)
             event = self._stamp(event_id, change(stored), actor, previous=stored)
             tx.update(event)
             self._audit(tx, actor, action, stored, event)
@@ -233,6 +243,8 @@ class EventService:
         return event_zones(self.zones, event.lon, event.lat, event.date_start)
 
     def _stamp(self, event_id: str, incoming: EventIn, actor: Actor, previous: Event | None) -> Event:
+        if previous is None or (previous.lon, previous.lat) != (incoming.lon, incoming.lat):
+            self._check_region(incoming)
         now = self.clock()
         fields = incoming.model_dump(exclude={"id"})
         return Event(
@@ -245,6 +257,21 @@ class EventService:
             updated_by=actor.name,
             revision=previous.revision + 1 if previous else 1,
         )
+
+    def _check_region(self, incoming: EventIn) -> None:
+        if self.region is None:
+            return
+        west, south, east, north = self.region
+        if not (west <= incoming.lon <= east and south <= incoming.lat <= north):
+            raise ValidationError(
+                [
+                    FieldProblem(
+                        "geometry.coordinates",
+                        f"[{incoming.lon}, {incoming.lat}] is outside the service's region (lon {west} to {east}, "
+                        f"lat {south} to {north}; CZMAP_EVENTS__REGION); coordinates are [longitude, latitude]",
+                    )
+                ]
+            )
 
     def _audit(self, tx: StoreTx, actor: Actor, action: str, before: Event | None, after: Event) -> None:
         entry = AuditEntry(
@@ -323,4 +350,4 @@ def open_store(settings: Settings) -> EventStore:
 
 def open_service(settings: Settings, zones: ZoneIndex) -> EventService:
     """Open the store that ``settings`` selects, computing zones with the layer store's ``zones`` index."""
-    return EventService(open_store(settings), zones)
+    return EventService(open_store(settings), zones, region=settings.events.region)

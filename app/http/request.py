@@ -41,6 +41,11 @@ def _query_names(dependant: Dependant) -> set[str]:
 
 async def reject_unknown_parameters(request: Request) -> None:
     """Dependency: refuse query parameters the route does not declare (:class:`~app.errors.UnknownParameter`)."""
+    check_parameters(request)
+
+
+def check_parameters(request: Request) -> None:
+    """Refuse query parameters the route does not declare (for a dependency that must run after another)."""
     allowed = declared_parameters(request)
     unknown = [name for name in request.query_params if name not in allowed]
     if unknown:

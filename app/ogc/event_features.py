@@ -22,6 +22,15 @@ from app.events.model import SERVER_FIELDS
 from app.events.store.base import AuditEntry
 from app.ogc import crs as ogc_crs
 
+#: Integer fields: a JSON number without a fraction or null; ``false`` or ``"3"`` is refused, not converted.
+INTEGER_FIELDS = (
+    "date_precision",
+    "location_precision",
+    "geonameid",
+    "fatalities_best",
+    "fatalities_low",
+    "fatalities_high",
+)
 #: Top-level members a Feature body may carry besides ``type``, ``id``, ``geometry`` and ``properties``.
 IGNORED_MEMBERS = frozenset({"links", "bbox"})
 _MEMBERS = frozenset({"type", "id", "geometry", "properties"}) | IGNORED_MEMBERS
@@ -61,7 +70,7 @@ def fields_from_feature(body: Any, crs: str = ogc_crs.CRS84) -> dict[str, Any]:
         problems.append(FieldProblem("properties", "must be an object of event fields"))
     fields: dict[str, Any] = {}
     if isinstance(properties, dict):
-        problems += _location_in_properties(properties)
+        problems += _location_in_properties(properties) + _number_problems(properties)
         fields = {k: v for k, v in properties.items() if k not in SERVER_FIELDS}
     if "geometry" in feature:
         lon_lat = _point(feature["geometry"], crs, problems)
@@ -89,7 +98,7 @@ def patch_from_feature(body: Any, crs: str = ogc_crs.CRS84) -> dict[str, Any]:
     if not isinstance(properties, dict):
         problems.append(FieldProblem("properties", "must be an object of the fields to change"))
         properties = {}
-    problems += _location_in_properties(properties)
+    problems += _location_in_properties(properties) + _number_problems(properties)
     patch = dict(properties)
     if "geometry" in feature:
         lon_lat = _point(feature["geometry"], crs, problems)
@@ -172,12 +181,28 @@ def _location_in_properties(properties: Mapping[str, Any]) -> list[FieldProblem]
     ]
 
 
+def _number_problems(properties: Mapping[str, Any]) -> list[FieldProblem]:
+    """Integer fields given as anything but a whole JSON number (or null): ``false`` would be stored as 0."""
+    problems = []
+    for name in INTEGER_FIELDS:
+        value = properties.get(name)
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        if value is not None and (isinstance(value, bool) or not whole):
+            problems.append(FieldProblem(f"properties.{name}", f"must be a whole number or null, got {_kind(value)}"))
+    return problems
+
+
 def _point(geometry: Any, crs: str, problems: list[FieldProblem]) -> tuple[float, float] | None:
     if not isinstance(geometry, dict) or geometry.get("type") != "Point":
         got = geometry.get("type") if isinstance(geometry, dict) else _kind(geometry)
         problems.append(FieldProblem("geometry", f"must be a GeoJSON Point (an event has one location), got {got!r}"))
         return None
     coords = geometry.get("coordinates")
+    if isinstance(coords, list) and len(coords) == 3:
+        problems.append(
+            FieldProblem("geometry.coordinates", "events are 2D: give [longitude, latitude] (a height is not kept)")
+        )
+        return None
     if not _position(coords):
         problems.append(FieldProblem("geometry.coordinates", f"must be 2 or 3 finite numbers, got {coords!r}"[:200]))
         return None
@@ -213,6 +238,8 @@ def _to_crs84(x: float, y: float, crs: str) -> tuple[float, float]:
 
 
 def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
     return {dict: "an object", list: "an array", str: "a string", type(None): "null"}.get(
         type(value), type(value).__name__
     )

@@ -51,11 +51,18 @@ def check_crs84_range(bbox: tuple[float, float, float, float]) -> None:
 def parse_datetime(text: str) -> TimeInterval:
     """An instant (``2020-10-01`` or ``2020-10-01T12:00:00Z``) or interval (``a/b``, ``../b``, ``a/..``).
 
-    A date stands for the whole day. Examples
+    A date stands for the whole day; so does a date with a bare ``T`` (``2020-10-01T``), which GDAL's OAPIF
+    driver sends for ``date_start >= '2020-10-01'``. Anything else must be a full RFC 3339 date-time.
+
+    Examples
     --------
     >>> i = parse_datetime("2020-09-27/..")
     >>> i.start.isoformat(), i.end
     ('2020-09-27T00:00:00+00:00', None)
+    >>> i = parse_datetime("2020-10-01T/2020-10-10T")
+    >>> i.start.isoformat(), i.end.isoformat()
+    ('2020-10-01T00:00:00+00:00', '2020-10-10T23:59:59.999999+00:00')
+
     """
     if "/" not in text:
         value = _instant(text)
@@ -75,8 +82,10 @@ def parse_datetime(text: str) -> TimeInterval:
 def _instant(text: str) -> date | datetime:
     value = text.strip()
     try:
-        if len(value) == 10:
-            return date.fromisoformat(value)
+        if not value.isascii():
+            raise ValueError
+        if len(value) == 10 or (len(value) == 11 and value[10] in "Tt"):  # a date, or GDAL's date with a bare T
+            return date.fromisoformat(value[:10])
         if "T" not in value.upper():
             raise ValueError
         parsed = datetime.fromisoformat(value.replace("z", "Z"))

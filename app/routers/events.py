@@ -17,12 +17,12 @@ from starlette.responses import Response
 
 from app.collections.events import COLLECTION_ID, EventsCollection
 from app.errors import StoreUnavailable
-from app.events.auth import Actor
+from app.events.auth import Action, Actor, require
 from app.events.errors import StaleRevision
 from app.events.model import Event, to_feature
 from app.events.service import EventService
 from app.http.etags import check_not_modified, content_coding, revision_etag, revisions_named
-from app.http.request import base_url, read_body, reject_unknown_parameters, require_json
+from app.http.request import base_url, check_parameters, read_body, reject_unknown_parameters, require_json
 from app.ogc import crs as ogc_crs
 from app.ogc import documents
 from app.ogc.crs import reproject_features
@@ -32,7 +32,10 @@ from app.ogc.links import GEOJSON, HTML, JSON, link, link_header, with_query
 from app.ogc.params import output_crs, page_format, registry_of
 from app.responses import GeoJSONResponse, JSONResponse
 
-router = APIRouter(tags=["Events"], dependencies=[Depends(reject_unknown_parameters)])
+#: Reads refuse unknown parameters first; writes check the key first (:func:`get_actor`): a request without a key
+#: is answered 401 whatever else is wrong with it.
+router = APIRouter(tags=["Events"])
+CHECKED = [Depends(reject_unknown_parameters)]
 ITEMS = f"/collections/{COLLECTION_ID}/items"
 REVALIDATE = "no-cache"
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -47,6 +50,8 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     429: {"description": "Too many writes with this key, or failed authentications from this address."},
     422: {"description": "The Feature or one of its fields is invalid; every problem names its field."},
 }
+#: A retraction has no body: no 413 or 422.
+RETRACT_ERRORS = {status: r for status, r in WRITE_ERRORS.items() if status not in (413, 422)}
 
 
 async def get_events(request: Request) -> EventsCollection:
@@ -73,11 +78,14 @@ FormatDep = Annotated[str, Depends(page_format)]
 
 
 def get_actor(
+    request: Request,
     service: ServiceDep,
     authorization: Annotated[str | None, Header(description="'Bearer <API key>' (czmap keys create).")] = None,
 ) -> Actor:
-    """Who is writing, from the API key (raises ``Unauthenticated``)."""
-    return service.authenticate(authorization)
+    """Who is writing, from the API key (raises ``Unauthenticated``); then the query parameters are checked."""
+    actor = service.authenticate(authorization)
+    check_parameters(request)
+    return actor
 
 
 async def json_body(request: Request, collection: EventsDep) -> Any:
@@ -105,7 +113,13 @@ ContentCrsDep = Annotated[str, Depends(content_crs)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the revision the write applies to.")]
 
 
-@router.get(f"{ITEMS}/{{featureId}}", summary="One event", response_class=GeoJSONResponse, operation_id="getEvent")
+@router.get(
+    f"{ITEMS}/{{featureId}}",
+    summary="One event",
+    response_class=GeoJSONResponse,
+    operation_id="getEvent",
+    dependencies=CHECKED,
+)
 def get_event(request: Request, collection: EventsDep, feature_id: FeatureId, fmt: FormatDep, crs: CrsDep) -> Response:
     """One event with its full record; the ETag is its revision (send it back as If-Match when writing)."""
     feature = collection.item(feature_id)
@@ -120,16 +134,30 @@ def get_event(request: Request, collection: EventsDep, feature_id: FeatureId, fm
     return GeoJSONResponse(doc, headers=headers)
 
 
-@router.post(ITEMS, summary="Add an event", status_code=201, responses=WRITE_ERRORS, operation_id="createEvent")
+@router.post(
+    ITEMS,
+    summary="Add an event",
+    status_code=201,
+    responses=WRITE_ERRORS,
+    operation_id="createEvent",
+    response_class=GeoJSONResponse,
+)
 def create_event(
     request: Request, collection: EventsDep, actor: ActorDep, body: BodyDep, crs: ContentCrsDep, service: ServiceDep
 ) -> Response:
     """Add an event from a GeoJSON Feature (Point geometry); 201 with its Location and ETag."""
+    require(actor, Action.CREATE)  # the role before the fields
     event = service.create(actor, fields_from_feature(body, crs))
     return _written(request, collection, event, status=201)
 
 
-@router.put(f"{ITEMS}/{{featureId}}", summary="Replace an event", responses=WRITE_ERRORS, operation_id="replaceEvent")
+@router.put(
+    f"{ITEMS}/{{featureId}}",
+    summary="Replace an event",
+    responses=WRITE_ERRORS,
+    operation_id="replaceEvent",
+    response_class=GeoJSONResponse,
+)
 def replace_event(
     request: Request,
     collection: EventsDep,
@@ -141,12 +169,19 @@ def replace_event(
     if_match: IfMatch = None,
 ) -> Response:
     """Replace every field of an event with those of a GeoJSON Feature (fields set by the server are ignored)."""
+    revision = expected_revision(if_match, service, feature_id, actor, Action.REPLACE)
     fields = fields_from_feature(body, crs)
-    event = service.replace(actor, feature_id, fields, expected_revision(if_match, service, feature_id))
+    event = service.replace(actor, feature_id, fields, revision)
     return _written(request, collection, event)
 
 
-@router.patch(f"{ITEMS}/{{featureId}}", summary="Change an event", responses=WRITE_ERRORS, operation_id="updateEvent")
+@router.patch(
+    f"{ITEMS}/{{featureId}}",
+    summary="Change an event",
+    responses=WRITE_ERRORS,
+    operation_id="updateEvent",
+    response_class=GeoJSONResponse,
+)
 def update_event(
     request: Request,
     collection: EventsDep,
@@ -158,13 +193,18 @@ def update_event(
     if_match: IfMatch = None,
 ) -> Response:
     """Change some fields: a JSON merge patch of the Feature (``properties`` to change, optionally ``geometry``)."""
+    revision = expected_revision(if_match, service, feature_id, actor, Action.UPDATE)
     patch = patch_from_feature(body, crs)
-    event = service.update(actor, feature_id, patch, expected_revision(if_match, service, feature_id))
+    event = service.update(actor, feature_id, patch, revision)
     return _written(request, collection, event)
 
 
 @router.delete(
-    f"{ITEMS}/{{featureId}}", summary="Retract an event", responses=WRITE_ERRORS, operation_id="retractEvent"
+    f"{ITEMS}/{{featureId}}",
+    summary="Retract an event",
+    responses=RETRACT_ERRORS,
+    operation_id="retractEvent",
+    response_class=GeoJSONResponse,
 )
 def retract_event(
     request: Request,
@@ -178,11 +218,17 @@ def retract_event(
     ] = None,
 ) -> Response:
     """Retract an event (admin): it stays readable, marked ``retracted``, with the reason in its notes."""
-    event = service.retract(actor, feature_id, reason, expected_revision(if_match, service, feature_id))
+    revision = expected_revision(if_match, service, feature_id, actor, Action.RETRACT)
+    event = service.retract(actor, feature_id, reason, revision)
     return _written(request, collection, event)
 
 
-@router.get(f"{ITEMS}/{{featureId}}/history", summary="Changes to an event", operation_id="getEventHistory")
+@router.get(
+    f"{ITEMS}/{{featureId}}/history",
+    summary="Changes to an event",
+    operation_id="getEventHistory",
+    dependencies=CHECKED,
+)
 def event_history(request: Request, feature_id: FeatureId, service: ServiceDep, fmt: FormatDep) -> Response:
     """Every change to the event, oldest first: who, when, what, and the record before and after."""
     doc = history_document(feature_id, service.audit(feature_id))
@@ -199,8 +245,14 @@ def event_history(request: Request, feature_id: FeatureId, service: ServiceDep, 
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
-def expected_revision(if_match: str | None, service: EventService, event_id: str) -> int | None:
-    """The revision ``If-Match`` asks for (None when absent or ``*``); raises ``StaleRevision`` when none can match."""
+def expected_revision(
+    if_match: str | None, service: EventService, event_id: str, actor: Actor, action: Action
+) -> int | None:
+    """The revision ``If-Match`` asks for (None when absent or ``*``); raises ``StaleRevision`` when none can match.
+
+    The actor's role is checked first: a write the role may not make is a 403 whatever its ``If-Match``.
+    """
+    require(actor, action)
     if if_match is None or if_match.strip() == "*":
         return None
     wanted = revisions_named(if_match)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
+from app.events.vocab import ACLED_EVENT_TYPES
 from app.webmap.errors import InvalidViewError
 
 WAR_START = date(2020, 9, 27)
@@ -16,6 +17,8 @@ EARLIEST = date(1988, 1, 1)
 LATEST = date(2030, 12, 31)
 EVENTS = "events"
 VERIFICATION = ("reported", "corroborated", "verified", "disputed", "retracted")
+#: The event types a map may filter on (ACLED's, as the event store holds them).
+EVENT_TYPES: tuple[str, ...] = tuple(ACLED_EVENT_TYPES)
 #: ``offline``: our own basemap layer (Natural Earth, GeoNames; no request leaves the server), ``osm``: the
 #: configured tile server, ``none``: a blank background.
 BASEMAPS = ("offline", "osm", "none")
@@ -142,7 +145,7 @@ def parse_view(params: Mapping[str, str | None], available_layers: Iterable[str]
         start=start,
         end=end,
         layers=_layers(params.get("layers"), allowed),
-        event_types=_names(params.get("event_type"), "event_type"),
+        event_types=_choices(params.get("event_type"), "event_type", EVENT_TYPES),
         verification=_choices(params.get("verification"), "verification", VERIFICATION),
         basemap=_basemap(params.get("basemap")),
         dark=_boolean(params.get("dark"), "dark"),
@@ -204,18 +207,11 @@ def _layers(raw: str | None, allowed: set[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(layers))
 
 
-def _names(raw: str | None, name: str) -> tuple[str, ...]:
-    values = _split(raw)
-    if len(values) > 20 or any(len(value) > 100 for value in values):
-        raise InvalidViewError(name, "at most 20 values of at most 100 characters each")
-    return tuple(dict.fromkeys(values))
-
-
 def _choices(raw: str | None, name: str, choices: tuple[str, ...]) -> tuple[str, ...]:
     values = _split(raw)
     bad = [value for value in values if value not in choices]
     if bad:
-        raise InvalidViewError(name, f"{bad[0][:40]!r} is not one of {', '.join(choices)}")
+        raise InvalidViewError(name, f"{bad[0][:40]!r} is not one of: {', '.join(choices)}")
     return tuple(dict.fromkeys(values))
 
 

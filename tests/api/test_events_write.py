@@ -202,6 +202,13 @@ def test_put_with_a_different_id_is_422(events_client, api_keys, event_feature, 
         (lambda f: f.update(crs={"type": "name", "properties": {"name": "EPSG:3857"}}), "crs"),
         (lambda f: f.pop("geometry"), "geometry"),
         (lambda f: f.update(id="bad id with spaces"), "id"),
+        # what no editor meant: a point at (0, 0), a height dropped silently, false or "3" taken as numbers
+        (lambda f: f.update(geometry={"type": "Point", "coordinates": [0, 0]}), "geometry.coordinates"),
+        (lambda f: f.update(geometry={"type": "Point", "coordinates": [39.8, 46.7]}), "geometry.coordinates"),
+        (lambda f: f.update(geometry={"type": "Point", "coordinates": [46.7, 39.8, 900]}), "geometry.coordinates"),
+        (lambda f: f["properties"].update(fatalities_best=False), "properties.fatalities_best"),
+        (lambda f: f["properties"].update(fatalities_low="3"), "properties.fatalities_low"),
+        (lambda f: f["properties"].update(date_precision=1.5), "properties.date_precision"),
     ],
 )
 def test_invalid_feature_is_422_naming_the_field(events_client, api_keys, event_feature, change, field) -> None:
@@ -280,3 +287,57 @@ def test_unknown_query_parameter_on_a_write_is_400(events_client, api_keys, even
 def test_writes_to_a_zone_layer_are_not_allowed(events_client, api_keys, event_feature) -> None:
     response = events_client.post("/collections/places/items", json=event_feature(1), headers=bearer(api_keys["admin"]))
     assert response.status_code == 405
+
+
+def test_sources_reach_gis_clients_as_flat_text(events_client, created) -> None:
+    """QGIS drops a list of objects; ``sources_text`` carries the same citations as one text field."""
+    sources = created["properties"]["sources"]
+    page = events_client.get(ITEMS, params={"id": created["id"]}).json()
+    one = events_client.get(f"{ITEMS}/{created['id']}").json()
+    for properties in (created["properties"], page["features"][0]["properties"], one["properties"]):
+        text = properties["sources_text"]
+        assert text.count(" | ") == len(sources) - 1
+        assert all(s["publisher"] in text and s["title"] in text for s in sources)
+
+
+def test_a_point_outside_the_region_is_refused_with_the_setting_named(events_client, api_keys, event_feature) -> None:
+    feature = event_feature(1)
+    feature["geometry"]["coordinates"] = [0.0, 0.0]
+    response = events_client.post(ITEMS, json=feature, headers=bearer(api_keys["editor"]))
+    assert response.status_code == 422
+    assert "CZMAP_EVENTS__REGION" in response.json()["problems"][0]["message"]
+
+
+def test_empty_optional_text_is_stored_as_null(events_client, api_keys, event_feature) -> None:
+    feature = event_feature(1)
+    feature["properties"].update(place_name="", notes="   ", admin1="")
+    feature["properties"]["sources"][0]["url"] = ""
+    response = events_client.post(ITEMS, json=feature, headers=bearer(api_keys["editor"]))
+    assert response.status_code == 201, response.text
+    properties = events_client.get(f"{ITEMS}/{response.json()['id']}").json()["properties"]
+    assert (properties["place_name"], properties["notes"], properties["admin1"]) == (None, None, None)
+    assert properties["sources"][0]["url"] is None
+
+
+def test_a_missing_key_is_reported_before_an_unknown_parameter(events_client, event_feature) -> None:
+    response = events_client.post(ITEMS, params={"bogus": "1"}, json=event_feature(1))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_an_unknown_parameter_of_a_keyed_write_is_400(events_client, api_keys, event_feature) -> None:
+    response = events_client.post(
+        ITEMS, params={"bogus": "1"}, json=event_feature(1), headers=bearer(api_keys["editor"])
+    )
+    assert response.status_code == 400
+    assert response.json()["parameter"] == "bogus"
+
+
+def test_the_role_is_checked_before_if_match(events_client, api_keys, created) -> None:
+    url = f"{ITEMS}/{created['id']}"
+    stale = {**bearer(api_keys["editor"]), "If-Match": '"7", "8"'}
+    assert events_client.delete(url, headers=stale).status_code == 403  # editors may not retract
+    assert events_client.delete(url, headers={**bearer(api_keys["admin"]), "If-Match": '"7", "8"'}).status_code == 412
+    assert events_client.delete(url, headers=bearer(api_keys["admin"])).status_code == 200
+    patched = events_client.patch(url, json={"properties": {"notes": "x"}}, headers={**stale, "If-Match": '"1"'})
+    assert patched.status_code == 403  # a retracted event: only admins edit it, whatever the revision

@@ -89,6 +89,8 @@ def test_datetime_matches_validity(client: TestClient) -> None:
         ("2020-11-11/..", {"b", "d", "e"}),
         ("../2020-09-30", {"a", "c", "d", "e"}),
         ("2020-11-21T00:00:00Z", {"b", "d"}),
+        ("2020-11-08T", {"a", "b", "c", "d", "e"} - {"a"}),  # GDAL's form of a date: the whole day
+        ("2020-11-11T/..", {"b", "d", "e"}),
     ],
 )
 def test_datetime_on_known_validity(tiny_client: TestClient, datetime: str, expected: set[str]) -> None:

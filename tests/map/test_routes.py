@@ -133,6 +133,8 @@ def test_basemap_none_allows_no_tile_origin(client: TestClient) -> None:
         ({"dark": "perhaps"}, "dark"),
         ({"title": "x" * 500}, "title"),
         ({"bogus": "1"}, "bogus"),
+        ({"event_type": "\u00bf"}, "event_type"),
+        ({"event_type": "Battles,Skirmish"}, "event_type"),
     ],
 )
 def test_bad_view_parameters_are_400_naming_the_parameter(client: TestClient, params: dict, parameter: str) -> None:
@@ -154,6 +156,21 @@ def test_absurd_image_sizes_are_400(client: TestClient, size: dict) -> None:
     response = client.get("/map.png", params=size)
     assert response.status_code == 400
     assert response.json()["parameter"] in size
+
+
+@pytest.mark.parametrize("path", ["/embed/code", "/map.png"])
+@pytest.mark.parametrize("digit", ["\u00b3", "\u0663", "\uff18"])  # superscript, Arabic-Indic, full-width digits
+def test_unicode_digits_are_a_400_not_a_500(client: TestClient, path: str, digit: str) -> None:
+    response = client.get(path, params={"width": f"8{digit}0"})
+    assert response.status_code == 400
+    assert response.json()["parameter"] == "width"
+
+
+def test_unknown_event_type_names_the_allowed_values(client: TestClient) -> None:
+    response = client.get("/embed", params={"event_type": "\u00bf"})
+    assert response.status_code == 400
+    assert "Battles" in response.json()["description"]
+    assert client.get("/embed", params={"event_type": "Battles,Riots"}).status_code == 200
 
 
 def test_png_has_requested_size_and_alt_text_from_the_data(client: TestClient) -> None:
@@ -385,7 +402,7 @@ def test_oembed_answers_for_our_maps_only(client: TestClient) -> None:
     assert parse_qs(src.query)["datetime"] == ["2020-10-01"]
     for foreign in ("https://evil.example/map", "https://maps.example.org/collections", "javascript:alert(1)"):
         assert client.get("/oembed", params={"url": foreign}).status_code == 404
-    assert client.get("/oembed", params={"url": url, "format": "xml"}).status_code == 501
+    assert client.get("/oembed", params={"url": url, "format": "xml"}).status_code == 400  # never a 5xx
     assert client.get("/oembed", params={"url": url + "&zoom=99"}).status_code == 400
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from app.events.cql import Kind
+from app.events.cql import INT_RANGE, Kind
 from app.events.errors import ValidationError
 from app.events.store.base import DateInterval, DayRange
 
@@ -87,10 +87,21 @@ def as_date(value: Any, name: str) -> date | None:
 
 
 def coerce(name: str, value: Any, kind: Kind) -> Any:
-    """An equality-filter value of queryable ``name`` as its ``kind`` (text stays text)."""
+    """An equality-filter value of queryable ``name`` as its ``kind`` (text stays text).
+
+    Examples
+    --------
+    >>> coerce("revision", "3", Kind.INT)
+    3
+    >>> coerce("revision", "2983703918428798582784", Kind.INT)
+    Traceback (most recent call last):
+    ...
+    app.events.errors.ValidationError: revision: '2983703918428798582784' is not a valid integer
+
+    """
     try:
         if kind is Kind.INT:
-            if isinstance(value, bool):
+            if isinstance(value, bool) or int(value) not in INT_RANGE:
                 raise ValueError
             return int(value)
         if kind is Kind.DATE:

@@ -18,7 +18,7 @@ import shapely
 
 from app.events.cql import Column, CqlTranslator, Kind, Params
 from app.events.errors import ValidationError
-from app.events.model import Event
+from app.events.model import Event, sources_text
 from app.events.store.base import (
     COLUMNS,
     COUNT_CAP,
@@ -307,6 +307,7 @@ class SqlEventStore(EventStore):
     def _feature(self, row: Sequence[Any]) -> dict[str, Any]:
         props = {c: self.dialect.decode(c, v) for c, v in zip(COLUMNS, row, strict=True)}
         props.pop("source_record")
+        props["sources_text"] = sources_text(props["sources"])
         event_id, lon, lat = props.pop("id"), props.pop("lon"), props.pop("lat")
         return {
             "type": "Feature",
