@@ -3,7 +3,8 @@
 The lifespan opens the layer store once (every built table, and the one zone index) and then each collection
 provider. What the routes read lives on ``app.state``: ``settings``, ``layers`` (the :class:`LayerStore`, or
 None without a build), ``collections``, and, with the event store open, ``events``, ``map_data`` and
-``event_counter``.
+``event_counter``; ``response_cache`` (the :class:`~app.http.response_cache.ResponseStore` of the immutable
+layer responses, or None when ``service.response_cache_bytes`` is 0) is there from the start.
 
 To add routes, append a router to :data:`ROUTERS`; to serve another kind of collection, append a provider to
 :data:`COLLECTION_PROVIDERS` (a function of the :class:`~app.startup.Startup` returning a context manager that
@@ -29,6 +30,7 @@ from app.collections.registry import CollectionRegistry
 from app.errors import StoreUnavailable
 from app.events.adapters import StoreEventCounter, StoreEventSource
 from app.http.errors import document_errors, install_error_handlers
+from app.http.response_cache import ResponseCacheMiddleware, ResponseStore
 from app.layerstore import LayerStore
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
@@ -100,6 +102,10 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BrotliMiddleware, minimum_size=settings.service.compress_min_size, gzip_fallback=True)
+    app.state.response_cache = None
+    if settings.service.response_cache_bytes:  # in front of routing and compression, behind CORS
+        app.state.response_cache = ResponseStore(settings.service.response_cache_bytes)
+        app.add_middleware(ResponseCacheMiddleware, store=app.state.response_cache)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.service.cors_origins,

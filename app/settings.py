@@ -58,6 +58,11 @@ class ServiceSection(_Section):
     public_url: str | None = Field(
         default=None, description="Public base URL for links and embed snippets (default: the request's)."
     )
+    response_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Memory for finished responses of the built layers' features, per worker (0: no cache).",
+    )
 
     @property
     def cache_header(self) -> str:
