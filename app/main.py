@@ -22,6 +22,7 @@ from brotli_asgi import BrotliMiddleware
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from app.collections.base import Collection
 from app.collections.events import EventsCollection, event_collections
@@ -102,10 +103,6 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BrotliMiddleware, minimum_size=settings.service.compress_min_size, gzip_fallback=True)
-    app.state.response_cache = None
-    if settings.service.response_cache_bytes:  # in front of routing and compression, behind CORS
-        app.state.response_cache = ResponseStore(settings.service.response_cache_bytes)
-        app.add_middleware(ResponseCacheMiddleware, store=app.state.response_cache)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.service.cors_origins,
@@ -114,7 +111,26 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
         expose_headers=["ETag", "Link", "Content-Crs", "Content-Disposition"],
     )
     _openapi_30(app)
+    _cache_in_front(app, settings.service.response_cache_bytes)
     return app
+
+
+def _cache_in_front(app: FastAPI, max_bytes: int) -> None:
+    """Put the response cache in front of the whole middleware stack (error, CORS, compression middleware).
+
+    Starlette always puts its error middleware first, so the cache wraps the stack it builds: a hit pays for
+    nothing else (bench/RESULTS.md). CORS headers are kept with the response, the ``Origin`` in the cache key.
+    """
+    app.state.response_cache = None
+    if not max_bytes:
+        return
+    store = app.state.response_cache = ResponseStore(max_bytes)
+    build = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        return ResponseCacheMiddleware(build(), store)
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
 
 
 def _open_layers(settings: Settings) -> LayerStore | None:

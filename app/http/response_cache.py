@@ -9,8 +9,9 @@ client received them (brotli, gzip or identity), per **normalised request**:
 - the layer's data version (a rebuild gives another version, so nothing cached from the old build is served);
 - scheme, ``Host`` and root path (the links in a body are absolute URLs of the address the client used);
 - the path and the query parameters in sorted order (``a=1&b=2`` and ``b=2&a=1`` are one entry);
-- the content coding (:func:`~app.http.etags.coding_of`) and the format ``Accept`` asks for without ``f``
-  (:func:`~app.http.request.format_from_accept`): the two headers the route's answer depends on.
+- the content coding (:func:`~app.http.etags.coding_of`), the format ``Accept`` asks for without ``f``
+  (:func:`~app.http.request.format_from_accept`) and the ``Origin`` (the CORS headers are kept with the body):
+  the headers the answer depends on.
 
 The route computes the same strong ETag for all requests of one key (:func:`app.http.etags.request_etag`
 hashes version, path, sorted query, format, CRS and coding), so a hit carries the route's own ETag, and an
@@ -36,7 +37,7 @@ from app.http.etags import coding_of, none_match
 from app.http.request import format_from_accept
 
 CacheKey = tuple[object, ...]
-_WANTED = {b"host", b"accept", b"accept-encoding", b"if-none-match"}
+_WANTED = {b"host", b"accept", b"accept-encoding", b"if-none-match", b"origin"}
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ def _cacheable(scope: Scope) -> tuple[CacheKey, str] | None:
         query,
         coding,
         format_from_accept(accept),
+        headers.get(b"origin"),
     )
     return key, headers.get(b"if-none-match", b"").decode("latin-1")
 

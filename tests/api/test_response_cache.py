@@ -180,3 +180,13 @@ def test_the_store_refuses_an_entry_above_a_quarter_of_its_budget() -> None:
     store = ResponseStore(max_bytes=1000)
     assert not store.put(("big",), _entry(251))
     assert len(store) == 0 and store.size == 0
+
+
+def test_cors_headers_are_kept_per_origin(cached: TestClient) -> None:
+    plain = cached.get(ITEMS)
+    first = cached.get(ITEMS, headers={"origin": "https://news.example"})
+    again = cached.get(ITEMS, headers={"origin": "https://news.example"})
+    assert "access-control-allow-origin" not in plain.headers
+    assert again.headers["access-control-allow-origin"] == first.headers["access-control-allow-origin"] == "*"
+    assert "ETag" in again.headers["access-control-expose-headers"]
+    assert _store(cached).hits == 1
