@@ -130,6 +130,14 @@ class ItemsParams:
     offset: Annotated[
         int, Query(ge=0, le=MAX_OFFSET, description="Features to skip before the page (follow the next link).")
     ] = 0
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Where the page starts, as given by a next link (keyset paging, collections that offer it: "
+            "events); opaque to clients.",
+        ),
+    ] = None
     bbox: Annotated[
         str | None,
         Query(
@@ -209,6 +217,7 @@ async def items_query(request: Request, collection: CollectionDep, params: Items
         properties=properties,
         cql=cql,
         zoom=params.zoom,
+        cursor=params.cursor,
         hits=params.resulttype == "hits",
     )
 
