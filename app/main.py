@@ -3,8 +3,10 @@
 The lifespan opens the layer store once (every built table, and the one zone index) and then each collection
 provider. What the routes read lives on ``app.state``: ``settings``, ``layers`` (the :class:`LayerStore`, or
 None without a build), ``collections``, and, with the event store open, ``events``, ``map_data`` and
-``event_counter``; ``response_cache`` (the :class:`~app.http.response_cache.ResponseStore` of the immutable
-layer responses, or None when ``service.response_cache_bytes`` is 0) is there from the start.
+``event_counter``. Three caches are there from the start (None when their budget is 0): ``image_cache``
+(rendered /map.png images, see :func:`app.routers.map._image`), ``summary_cache`` (zone summaries, see
+:func:`app.routers.analysis.summary_route`) and ``response_cache`` (the
+:class:`~app.http.response_cache.ResponseStore` of the immutable layer responses).
 
 To add routes, append a router to :data:`ROUTERS`; to serve another kind of collection, append a provider to
 :data:`COLLECTION_PROVIDERS` (a function of the :class:`~app.startup.Startup` returning a context manager that
@@ -98,6 +100,10 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
         default_response_class=JSONResponse,
     )
     app.state.settings = settings
+    image_cache = settings.map.image_cache_bytes
+    app.state.image_cache = ResponseStore(image_cache) if image_cache else None  # /map.png by view + data version
+    summaries = settings.analysis.summary_cache_bytes
+    app.state.summary_cache = ResponseStore(summaries) if summaries else None  # zone summaries by data version
     install_error_handlers(app)  # every domain's errors, one body shape
     for router in ROUTERS:
         app.include_router(router)

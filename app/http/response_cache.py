@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import CollectionNotFound
@@ -106,6 +107,24 @@ class ResponseStore:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def stored_response(cached: CachedResponse) -> Response:
+    """A response with the status, headers and body of ``cached`` (for routes that cache what they compute)."""
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in cached.headers}
+    return Response(cached.body, status_code=cached.status, headers=headers)
+
+
+def keep_response(store: ResponseStore | None, key: CacheKey, response: Response) -> Response:
+    """Keep a finished ``response`` under ``key`` in ``store`` (when there is one); return it unchanged."""
+    if store is not None and response.status_code == 200:
+        named = dict(response.raw_headers)
+        etag = named.get(b"etag", b"").decode("latin-1")
+        cached = CachedResponse(
+            200, list(response.raw_headers), bytes(response.body), etag, named.get(b"cache-control", b"")
+        )
+        store.put(key, cached)
+    return response
 
 
 class ResponseCacheMiddleware:
