@@ -60,7 +60,6 @@ from oapif_vs_pygeoapi import (  # noqa: E402  (the harness of issue 3: servers,
 PATH = "/collections/seven-districts/items"
 QUERY = "limit=1000"
 RESULTS_MD = ROOT / "bench" / "RESULTS.md"
-MARK_START, MARK_END = "<!-- cache_vs_nginx -->", "<!-- /cache_vs_nginx -->"
 TARGETS = {"nginx": 0.25, "pygeoapi": 30.0}
 
 
@@ -219,7 +218,6 @@ def markdown(report: dict[str, Any]) -> str:
     loads = [r.get(k, 0.0) for m in med.values() for r in m["runs"] for k in ("loadavg_1m_before", "loadavg_1m_after")]
     size = report["verification"]["ours"]["bytes"]
     lines = [
-        MARK_START,
         "## A full layer: the response cache against nginx and pygeoapi (`bench/cache_vs_nginx.py`)",
         "",
         f"Run {report['started']} on {report['machine']} ({os.cpu_count()} CPUs; servers pinned to CPU "
@@ -249,17 +247,19 @@ def markdown(report: dict[str, Any]) -> str:
         met = "" if target is None else ("yes" if value >= target else "**no**")
         shown = "" if target is None else f"{target:g}x"
         lines.append(f"| this service / {peer} | {value:.2f}x | {shown} | {met} |")
-    lines += ["", f"Every run: `bench/results/{report['json']}` (git-ignored).", MARK_END]
+    lines += ["", f"Every run: `bench/results/{report['json']}` (git-ignored)."]
     return "\n".join(lines)
 
 
-def write_results_md(section: str) -> None:
+def write_section(name: str, section: str) -> None:
+    """Replace the section between ``<!-- name -->`` and ``<!-- /name -->`` of bench/RESULTS.md (or append it)."""
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
     text = RESULTS_MD.read_text() if RESULTS_MD.exists() else "# Benchmark results\n"
-    if MARK_START in text:
-        before, rest = text.split(MARK_START, 1)
-        text = before + section + rest.split(MARK_END, 1)[1]
+    if start in text:
+        before, rest = text.split(start, 1)
+        text = before + start + "\n" + section + "\n" + end + rest.split(end, 1)[1]
     else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
+        text = text.rstrip("\n") + "\n\n" + start + "\n" + section + "\n" + end + "\n"
     RESULTS_MD.write_text(text)
 
 
@@ -308,7 +308,7 @@ def main() -> None:
     section = markdown(report)
     print(section)
     if not args.no_results_md:
-        write_results_md(section)
+        write_section("cache_vs_nginx", section)
 
 
 if __name__ == "__main__":
