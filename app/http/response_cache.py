@@ -128,7 +128,7 @@ def keep_response(store: ResponseStore | None, key: CacheKey, response: Response
 
 
 class ResponseCacheMiddleware:
-    """ASGI middleware: repeated GET/HEAD of immutable layer features answered from a :class:`ResponseStore`."""
+    """ASGI middleware: repeated GETs of immutable layer features answered from a :class:`ResponseStore`."""
 
     def __init__(self, app: ASGIApp, store: ResponseStore) -> None:
         self.app = app
@@ -143,11 +143,9 @@ class ResponseCacheMiddleware:
         key, if_none_match = found
         cached = self.store.get(key)
         if cached is not None:
-            await _replay(cached, scope["method"] == "HEAD", if_none_match, send)
-        elif scope["method"] == "GET":
+            await _replay(cached, if_none_match, send)
+        else:
             await self.app(scope, receive, self._keeping(key, send))
-        else:  # HEAD without a stored GET: the app answers, nothing is kept
-            await self.app(scope, receive, send)
 
     def _keeping(self, key: CacheKey, send: Send) -> Send:
         """``send``, also storing a complete 200 response that carries an ETag."""
@@ -174,8 +172,12 @@ class ResponseCacheMiddleware:
 
 
 def _cacheable(scope: Scope) -> tuple[CacheKey, str] | None:
-    """The cache key of a GET/HEAD for an immutable layer's features, and its ``If-None-Match``; else None."""
-    if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+    """The cache key of a GET for an immutable layer's features, and its ``If-None-Match``; else None.
+
+    HEAD is left to the app (which answers it as it answers HEAD elsewhere), so a cache hit never changes what
+    a HEAD gets.
+    """
+    if scope["type"] != "http" or scope["method"] != "GET":
         return None
     parts = scope["path"].split("/")
     if len(parts) not in (4, 5) or parts[1] != "collections" or parts[3] != "items" or parts[-1] == "":
@@ -216,11 +218,11 @@ def _store(store: ResponseStore, key: CacheKey, start: Message, body: bytes) -> 
     store.put(key, CachedResponse(200, headers, body, etag.decode("latin-1"), named.get(b"cache-control", b"")))
 
 
-async def _replay(cached: CachedResponse, head: bool, if_none_match: str, send: Send) -> None:
+async def _replay(cached: CachedResponse, if_none_match: str, send: Send) -> None:
     if if_none_match and none_match(if_none_match, cached.etag):
         headers = [(b"etag", cached.etag.encode("latin-1")), (b"cache-control", cached.cache_control)]
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return
     await send({"type": "http.response.start", "status": cached.status, "headers": cached.headers})
-    await send({"type": "http.response.body", "body": b"" if head else cached.body})
+    await send({"type": "http.response.body", "body": cached.body})

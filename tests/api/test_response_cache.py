@@ -126,13 +126,11 @@ def test_if_none_match_on_a_hit_answers_304_like_the_route(cached: TestClient, u
     assert stale.status_code == 200 and stale.json()["id"] == "a"
 
 
-def test_head_is_answered_from_a_stored_get(cached: TestClient) -> None:
-    body = cached.get(f"{ITEMS}?limit=4", headers={"accept-encoding": "identity"})
-    head = cached.head(f"{ITEMS}?limit=4", headers={"accept-encoding": "identity"})
-    assert _store(cached).hits == 1
-    assert head.status_code == 200 and head.content == b""
-    assert head.headers["content-length"] == str(len(body.content))
-    assert head.headers["etag"] == body.headers["etag"]
+def test_head_is_left_to_the_app(cached: TestClient, uncached: TestClient) -> None:
+    cached.get(f"{ITEMS}?limit=4")
+    head = cached.head(f"{ITEMS}?limit=4")
+    assert head.status_code == uncached.head(f"{ITEMS}?limit=4").status_code
+    assert _store(cached).hits == 0
 
 
 def test_errors_and_mutable_collections_are_never_stored(cached: TestClient) -> None:
