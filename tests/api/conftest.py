@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -82,6 +82,12 @@ def tiny_collection(collection_id: str = "tiny", title: str = "Tiny layer") -> L
         files={},
     )
     return LayerCollection(meta, StoredLayer(entry, LayerTable.of(frame), {8: LayerTable.of(simplified)}))
+
+
+@pytest.fixture()
+def make_tiny_collection() -> Callable[..., LayerCollection]:
+    """:func:`tiny_collection` for tests that build apps of their own (``from conftest import`` is ambiguous)."""
+    return tiny_collection
 
 
 @pytest.fixture()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from conftest import tiny_collection
 from fastapi.testclient import TestClient
 from testsupport import make_settings
 
@@ -24,26 +23,26 @@ ITEMS = "/collections/tiny/items"
 CODINGS = {"identity": "identity", "gzip": "gzip", "br": "gzip, deflate, br"}
 
 
-def _tiny_app(tmp_path: Path, cache_bytes: int, *extra: LayerCollection) -> TestClient:
+def _tiny_app(tmp_path: Path, cache_bytes: int, *collections: LayerCollection) -> TestClient:
     @contextmanager
     def provider(startup: Startup) -> Iterator[list[LayerCollection]]:
-        yield [tiny_collection(), *extra]
+        yield list(collections)
 
     settings = make_settings(tmp_path, service={"cache_max_age": 60, "response_cache_bytes": cache_bytes})
     return TestClient(create_app(settings, providers=[provider]))
 
 
 @pytest.fixture()
-def cached(tmp_path: Path) -> Iterator[TestClient]:
-    mutable = tiny_collection("tiny-live", "Changes while served")
+def cached(tmp_path: Path, make_tiny_collection: Callable[..., LayerCollection]) -> Iterator[TestClient]:
+    mutable = make_tiny_collection("tiny-live", "Changes while served")
     mutable.meta = dataclasses.replace(mutable.meta, mutable=True)
-    with _tiny_app(tmp_path / "cached", 1_000_000, mutable) as client:
+    with _tiny_app(tmp_path / "cached", 1_000_000, make_tiny_collection(), mutable) as client:
         yield client
 
 
 @pytest.fixture()
-def uncached(tmp_path: Path) -> Iterator[TestClient]:
-    with _tiny_app(tmp_path / "uncached", 0) as client:
+def uncached(tmp_path: Path, make_tiny_collection: Callable[..., LayerCollection]) -> Iterator[TestClient]:
+    with _tiny_app(tmp_path / "uncached", 0, make_tiny_collection()) as client:
         yield client
 
 
@@ -143,9 +142,11 @@ def test_errors_and_mutable_collections_are_never_stored(cached: TestClient) -> 
     assert _store(cached).hits == 0
 
 
-def test_a_new_layer_version_is_not_served_old_bytes(cached: TestClient) -> None:
+def test_a_new_layer_version_is_not_served_old_bytes(
+    cached: TestClient, make_tiny_collection: Callable[..., LayerCollection]
+) -> None:
     before = cached.get(ITEMS)
-    rebuilt = tiny_collection()
+    rebuilt = make_tiny_collection()
     rebuilt.meta = dataclasses.replace(rebuilt.meta, version="fedcba9876543210", title="Rebuilt")
     cached.app.state.collections = CollectionRegistry([rebuilt])  # type: ignore[attr-defined]
     after = cached.get(ITEMS)
