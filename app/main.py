@@ -3,7 +3,10 @@
 The lifespan opens the layer store once (every built table, and the one zone index) and then each collection
 provider. What the routes read lives on ``app.state``: ``settings``, ``layers`` (the :class:`LayerStore`, or
 None without a build), ``collections``, and, with the event store open, ``events``, ``map_data`` and
-``event_counter``.
+``event_counter``. Three caches are there from the start (None when their budget is 0): ``image_cache``
+(rendered /map.png images, see :func:`app.routers.map._image`), ``summary_cache`` (zone summaries, see
+:func:`app.routers.analysis.summary_route`) and ``response_cache`` (the
+:class:`~app.http.response_cache.ResponseStore` of the immutable layer responses).
 
 To add routes, append a router to :data:`ROUTERS`; to serve another kind of collection, append a provider to
 :data:`COLLECTION_PROVIDERS` (a function of the :class:`~app.startup.Startup` returning a context manager that
@@ -21,6 +24,7 @@ from brotli_asgi import BrotliMiddleware
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from app.collections.base import Collection
 from app.collections.events import EventsCollection, event_collections
@@ -33,6 +37,7 @@ from app.http.headers import SecurityHeadersMiddleware
 from app.http.limits import LimitsMiddleware
 from app.http.logging import RequestIdMiddleware
 from app.http.protocol import ProtocolMiddleware
+from app.http.response_cache import ResponseCacheMiddleware, ResponseStore
 from app.layerstore import LayerStore
 from app.ogc.apidoc import describe_service
 from app.ogc.openapi import to_openapi_30
@@ -101,11 +106,16 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
         default_response_class=JSONResponse,
     )
     app.state.settings = settings
+    image_cache = settings.map.image_cache_bytes
+    app.state.image_cache = ResponseStore(image_cache) if image_cache else None  # /map.png by view + data version
+    summaries = settings.analysis.summary_cache_bytes
+    app.state.summary_cache = ResponseStore(summaries) if summaries else None  # zone summaries by data version
     install_error_handlers(app)  # every domain's errors, one body shape
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    # the last added is the outermost: request id -> security headers -> CORS -> limits -> compression -> routes
+    # outermost first: request id -> response cache -> (error) -> security headers -> CORS -> protocol -> limits
+    # -> compression -> routes; the last added is the outermost, the two first are put around the stack below
     app.add_middleware(BrotliMiddleware, minimum_size=settings.service.compress_min_size, gzip_fallback=True)
     app.add_middleware(LimitsMiddleware, settings=settings.service)
     app.add_middleware(ProtocolMiddleware, router=app.router)  # HEAD, OPTIONS, Allow on 405, Vary: Accept
@@ -127,9 +137,27 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
         ],
     )
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
-    app.add_middleware(RequestIdMiddleware)
     _openapi_30(app)
+    _outer_layers(app, settings.service.response_cache_bytes)
     return app
+
+
+def _outer_layers(app: FastAPI, max_bytes: int) -> None:
+    """Put the response cache, then the request id, around the whole middleware stack.
+
+    Starlette always puts its error middleware first, so the cache wraps the stack it builds: a hit pays for
+    nothing else (bench/RESULTS.md), and is not rate-limited (it costs less than the limiter). CORS and security
+    headers are kept with the response, the ``Origin`` in the cache key; the request id is outside the cache, so
+    every answer, a hit too, carries its own.
+    """
+    store = app.state.response_cache = ResponseStore(max_bytes) if max_bytes else None
+    build = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        stack = build()
+        return RequestIdMiddleware(ResponseCacheMiddleware(stack, store) if store is not None else stack)
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
 
 
 def _open_layers(settings: Settings) -> LayerStore | None:

@@ -84,6 +84,11 @@ class ServiceSection(_Section):
         le=300,
         description="Seconds an image or analysis request waits for its turn before it is answered 503 (busy).",
     )
+    response_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Memory for finished responses of the built layers' features, per worker (0: no cache).",
+    )
 
     @property
     def cache_header(self) -> str:
@@ -139,6 +144,11 @@ class MapSection(_Section):
         default=10_000, ge=100, le=200_000, description="Most events one view loads into the browser."
     )
     page_size: int = Field(default=1_000, ge=10, le=10_000, description="Features requested per page from the API.")
+    image_cache_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=0,
+        description="Memory for rendered /map.png, .svg and .pdf images by view, size and data version (0: none).",
+    )
 
     @property
     def api_origin(self) -> str | None:
@@ -214,6 +224,11 @@ class AnalysisSection(_Section):
     )
     max_rows: int = Field(default=1_000_000, gt=0, description="Most points (CSV rows or GeoJSON points) to classify.")
     max_raster_cells: int = Field(default=50_000_000, gt=0, description="Most raster cells read for one zonal sum.")
+    summary_cache_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=0,
+        description="Memory for zone summaries by layer, period and data version (0: computed every time).",
+    )
 
     @model_validator(mode="after")
     def _features_fit_rows(self) -> AnalysisSection:

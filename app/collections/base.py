@@ -12,7 +12,9 @@ How to add a backend
 3. ``items(query)`` returns one page: apply, in this order, ``bbox`` (CRS84, intersects), ``datetime``
    (:class:`TimeInterval`; a feature without validity matches every interval), ``properties`` (equality),
    ``cql`` (a pygeofilter AST whose attributes have been checked against ``queryables()``; raise
-   :class:`app.errors.InvalidFilter` for what you cannot evaluate), then ``offset``/``limit``.
+   :class:`app.errors.InvalidFilter` for what you cannot evaluate), then ``offset``/``limit``. A backend that
+   pages by keyset sets ``next_cursor`` on a page that has more, and reads ``cursor`` (the opaque string it gave)
+   as "start after that position"; one that does not raises :class:`app.errors.InvalidParameter` for ``cursor``.
    ``number_matched`` counts every matching feature, not just the page (or is None, with ``more`` set, where an
    exact count would cost too much). Features are GeoJSON dicts in CRS84 with a
    string ``id``; the caller may keep them, so never hand out an object you mutate later. A SQL backend
@@ -105,6 +107,8 @@ class ItemsQuery:
     properties: Mapping[str, Any] = field(default_factory=dict)
     cql: Any = None
     zoom: int | None = None
+    #: Opaque position from a ``next`` link (keyset paging): the page starts after it, ``offset`` counts from it.
+    cursor: str | None = None
     #: Only numberMatched is wanted, exact (``resulttype=hits``): the features of the page are dropped.
     hits: bool = False
 
@@ -115,11 +119,14 @@ class FeaturePage:
 
     ``number_matched`` may be None where counting every match would cost more than the page (the event store
     counts up to a cap); ``more`` must then be given. Where it is None, it is derived from the count.
+    ``next_cursor``, when set, is where the next page starts (keyset paging): the ``next`` link carries it
+    instead of an offset, so a deep page costs what the first does.
     """
 
     features: list[Feature]
     number_matched: int | None
     more: bool | None = None
+    next_cursor: str | None = None
 
     def has_more(self, offset: int) -> bool:
         """Whether matching features follow this page, which starts at ``offset``."""

@@ -10,9 +10,11 @@ app starts, seeds an empty store with the curated 2020 events, and closes it at 
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from threading import Lock
 
 from app.collections import temporal
@@ -100,6 +102,7 @@ class EventsCollection:
     def items(self, query: ItemsQuery) -> FeaturePage:
         """One page of the events matching ``query``, ordered by ``date_start`` then ``id``."""
         interval = query.datetime
+        after = decode_cursor(query.cursor) if query.cursor is not None else None
         event_query = EventQuery(
             bbox=query.bbox,
             datetime=(interval.start, interval.end) if interval is not None else None,
@@ -107,13 +110,17 @@ class EventsCollection:
             cql=query.cql,
             limit=1 if query.hits else query.limit,
             offset=query.offset,
+            after=after,
             exact_count=query.hits,
         )
         try:
             page = self.service.query(event_query)
         except ValidationError as exc:
             raise _query_error(str(exc)) from None
-        return FeaturePage(page.features, page.matched, page.more)
+        following = encode_cursor(page.features[-1]) if page.more and page.features else None
+        # after a cursor the store counts only what follows it: not numberMatched, which is every match
+        matched = None if after is not None and not query.hits else page.matched
+        return FeaturePage(page.features, matched, page.more, next_cursor=following)
 
     def item(self, feature_id: str) -> Feature:
         """One event, with its verbatim imported row, so that a replace can send back everything it read."""
@@ -165,6 +172,31 @@ def seed_if_empty(service: EventService) -> int:
         logger.warning("seed row %s rejected: %s: %s", rejection.line, rejection.field, rejection.reason)
     logger.info("seeded the event store with %d events", report.created)
     return report.created
+
+
+def encode_cursor(feature: Feature) -> str:
+    """The cursor of the position after ``feature`` in the page order (``date_start``, then ``id``): opaque text.
+
+    Examples
+    --------
+    >>> cursor = encode_cursor({"id": "czm-1", "properties": {"date_start": "2020-10-04"}})
+    >>> cursor, decode_cursor(cursor)
+    ('MjAyMC0xMC0wNHxjem0tMQ', (datetime.date(2020, 10, 4), 'czm-1'))
+
+    """
+    key = f"{feature['properties']['date_start']}|{feature['id']}"
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[date, str]:
+    """The ``(date_start, id)`` of a cursor made by :func:`encode_cursor`; :class:`InvalidParameter` otherwise."""
+    try:
+        day, _, event_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
+        if event_id:
+            return date.fromisoformat(day), event_id
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        pass
+    raise InvalidParameter("cursor", "not a cursor of a next link of this collection")
 
 
 def _queryable(name: str, kind: Kind) -> Queryable:

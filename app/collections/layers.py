@@ -67,6 +67,8 @@ class LayerCollection:
 
     def items(self, query: ItemsQuery) -> FeaturePage:
         """One page of the features matching ``query`` (see :class:`~app.collections.base.Collection`)."""
+        if query.cursor is not None:
+            raise InvalidParameter("cursor", "this collection pages by offset (its next links carry offset)")
         frame = self._frame_for(query.zoom)
         mask = np.ones(len(frame.data), dtype=bool)
         if query.bbox is not None:

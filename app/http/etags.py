@@ -27,8 +27,19 @@ class NotModified(Exception):
 
 def content_coding(request: Request) -> str:
     """The coding the compression middleware will answer with: ``br``, ``gzip`` or ``identity``."""
-    encoding = request.headers.get("accept-encoding", "")
-    return "br" if "br" in encoding else "gzip" if "gzip" in encoding else "identity"
+    return coding_of(request.headers.get("accept-encoding", ""))
+
+
+def coding_of(accept_encoding: str) -> str:
+    """The coding chosen for an ``Accept-Encoding`` header value (see :func:`content_coding`).
+
+    Examples
+    --------
+    >>> coding_of("gzip, deflate, br"), coding_of("gzip"), coding_of("")
+    ('br', 'gzip', 'identity')
+
+    """
+    return "br" if "br" in accept_encoding else "gzip" if "gzip" in accept_encoding else "identity"
 
 
 def strong_etag(version: str, path: str, query: str, variant: str) -> str:
@@ -73,6 +84,18 @@ def revisions_named(if_match: str) -> set[int]:
 
 def check_not_modified(request: Request, etag: str, headers: Mapping[str, str]) -> None:
     """Raise :class:`NotModified` (with ``headers``) when ``If-None-Match`` names ``etag`` or ``*``."""
-    candidates = {t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")}
-    if etag in candidates or "*" in candidates:
+    if none_match(request.headers.get("if-none-match", ""), etag):
         raise NotModified(headers)
+
+
+def none_match(if_none_match: str, etag: str) -> bool:
+    """Whether an ``If-None-Match`` value names ``etag`` (weakly compared, as RFC 9110 asks) or is ``*``.
+
+    Examples
+    --------
+    >>> none_match('W/"a", "b"', '"a"'), none_match("*", '"a"'), none_match("", '"a"')
+    (True, True, False)
+
+    """
+    candidates = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return etag in candidates or "*" in candidates

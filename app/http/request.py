@@ -18,6 +18,11 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+def format_from_accept(accept: str) -> str:
+    """The page format an ``Accept`` header asks for when no ``f`` parameter is given: ``html`` or ``json``."""
+    return "html" if "text/html" in accept and "json" not in accept else "json"
+
+
 _DECLARED: dict[int, frozenset[str]] = {}
 
 

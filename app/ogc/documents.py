@@ -132,9 +132,11 @@ def items(
 ) -> dict[str, Any]:
     """A FeatureCollection page with numberMatched, numberReturned, timeStamp and paging links."""
     links = format_links(url, "json", formats, "page")
-    if page.has_more(query.offset):
+    if page.has_more(query.offset) and page.next_cursor is not None:  # keyset: deep pages cost what the first does
+        links.append(link(with_query(url, cursor=page.next_cursor, offset=None), "next", GEOJSON, "Next page"))
+    elif page.has_more(query.offset):
         links.append(link(with_query(url, offset=query.offset + query.limit), "next", GEOJSON, "Next page"))
-    if query.offset > 0:
+    if query.offset > 0 and query.cursor is None:
         previous = max(query.offset - query.limit, 0)
         links.append(link(with_query(url, offset=previous or None), "prev", GEOJSON, "Previous page"))
     links.append(link(f"{base}/collections/{item.meta.id}", "collection", JSON, item.meta.title))

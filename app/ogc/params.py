@@ -15,7 +15,7 @@ from app.collections.cql import check_attributes, parse_cql2_text
 from app.collections.registry import CollectionRegistry
 from app.errors import InvalidParameter, UnknownParameter
 from app.http.etags import check_not_modified, request_etag
-from app.http.request import declared_parameters
+from app.http.request import declared_parameters, format_from_accept
 from app.ogc import crs as ogc_crs
 from app.ogc.parsing import MAX_PARAMETER_LENGTH, check_crs84_range, parse_bbox, parse_datetime, parse_property_value
 from app.settings import Settings
@@ -78,8 +78,7 @@ RegistryDep = Annotated[CollectionRegistry, Depends(get_registry)]
 def _negotiate(request: Request, f: StrEnum | None) -> str:
     if f is not None:
         return str(f.value)
-    accept = request.headers.get("accept", "")
-    return "html" if "text/html" in accept and "json" not in accept else "json"
+    return format_from_accept(request.headers.get("accept", ""))
 
 
 async def page_format(
@@ -131,6 +130,14 @@ class ItemsParams:
     offset: Annotated[
         int, Query(ge=0, le=MAX_OFFSET, description="Features to skip before the page (follow the next link).")
     ] = 0
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Where the page starts, as given by a next link (keyset paging, collections that offer it: "
+            "events); opaque to clients.",
+        ),
+    ] = None
     bbox: Annotated[
         str | None,
         Query(
@@ -210,6 +217,7 @@ async def items_query(request: Request, collection: CollectionDep, params: Items
         properties=properties,
         cql=cql,
         zoom=params.zoom,
+        cursor=params.cursor,
         hits=params.resulttype == "hits",
     )
 

@@ -29,6 +29,8 @@ from app.analysis.truces import load_truces, truce_report
 from app.errors import StoreUnavailable
 from app.events.adapters import StoreEventLister
 from app.http import request as http_request
+from app.http.etags import check_not_modified, strong_etag
+from app.http.response_cache import ResponseStore, keep_response, stored_response
 from app.layerstore import LayerStore
 from app.layerstore.zones import ZoneIndex
 from app.responses import CSVResponse, GeoJSONResponse, JSONResponse
@@ -213,6 +215,7 @@ async def classify_route(
     description="Area, population estimate and reported events by type (between start and end) for each zone.",
 )
 async def summary_route(
+    request: Request,
     period: Annotated[Period, Depends(get_period)],
     infos: Annotated[LayerInfos, Depends(get_layer_infos)],
     layer: Annotated[str, Path(description="A zone layer id, e.g. seven-districts.")],
@@ -221,11 +224,24 @@ async def summary_route(
     counter: Annotated[EventCounter | None, Depends(get_event_counter)],
     start: Annotated[date | None, Query(description="First day of the period (ISO date).")] = None,
     end: Annotated[date | None, Query(description="Last day of the period (ISO date).")] = None,
-) -> JSONResponse:
-    """Run :func:`app.analysis.service.run_summary` off the event loop."""
+) -> Response:
+    """Run :func:`app.analysis.service.run_summary` off the event loop, or answer from the summary cache.
+
+    The cache key and the ETag hold the version of every collection (layers and the event store's data version),
+    so a write or a rebuild computes the summary again; a matching ``If-None-Match`` gets 304.
+    """
     index.layer(layer)
+    version = request.app.state.collections.version
+    period_key = f"{start}/{end}/{period.start}/{period.end}"
+    headers = {"ETag": strong_etag(version, request.url.path, period_key, "json"), "Cache-Control": "no-cache"}
+    check_not_modified(request, headers["ETag"], headers)
+    cache: ResponseStore | None = request.app.state.summary_cache
+    key = ("summary", layer, start, end, period.start, period.end, version)
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        return stored_response(cached)
     result = await run_in_threadpool(service.run_summary, index, layer, population, counter, start, end, period, infos)
-    return JSONResponse(result)
+    return keep_response(cache, key, JSONResponse(result, headers=headers))
 
 
 class TruceFormat(StrEnum):

@@ -1,5 +1,6 @@
 """Features of a collection: pages (GeoJSON, HTML, CSV), whole-layer downloads, single features."""
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -47,7 +48,7 @@ def get_features(
     page = collection.items(query)
     if query.hits:
         page = FeaturePage([], page.number_matched, more=False)
-    page = FeaturePage(reproject_features(page.features, crs), page.number_matched, page.more)
+    page = replace(page, features=reproject_features(page.features, crs))
     doc = documents.items(page, query, collection, base_url(request), request.url, PAGE_TYPES)
     headers |= {"Link": link_header(doc["links"]), "Content-Crs": f"<{crs}>"}
     if fmt == "html":

@@ -9,7 +9,9 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from app.http.etags import check_not_modified, strong_etag
 from app.http.request import base_url, reject_unknown_parameters
+from app.http.response_cache import ResponseStore, keep_response, stored_response
 from app.settings import Settings
 from app.webmap.builder import DEFAULT_TITLE, PageOptions, build_map, render_page
 from app.webmap.csp import content_security_policy, new_nonce
@@ -245,18 +247,26 @@ def oembed(
 
 
 def _image(request: Request, view: MapView, width: str | None, height: str | None, fmt: ImageFormat) -> Response:
-    image = render_png(
-        view,
-        get_manifest(request),
-        get_map_data(request),
-        width=_size(width, "width", 1200),
-        height=_size(height, "height", 800),
-        fmt=fmt,
-    )
-    headers = {"X-Alt-Text": quote(image.alt, safe=" ,.;:()'/-"), "Cache-Control": "public, max-age=300"}
+    """The rendered image, from the image cache when this view, size and data version were drawn before.
+
+    The key holds the version of every collection (layers and the event store's data version), so a write or a
+    rebuild is drawn anew; the ETag is derived from the same key, and a matching ``If-None-Match`` gets 304.
+    """
+    w, h = _size(width, "width", 1200), _size(height, "height", 800)
+    version = request.app.state.collections.version
+    headers = {"ETag": strong_etag(version, f"/map.{fmt}", urlencode(sorted(view.query().items())), f"{w}x{h}")}
+    headers["Cache-Control"] = "public, max-age=300"
+    check_not_modified(request, headers["ETag"], headers)
+    cache: ResponseStore | None = request.app.state.image_cache
+    key = ("image", fmt, view, w, h, version)
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        return stored_response(cached)
+    image = render_png(view, get_manifest(request), get_map_data(request), width=w, height=h, fmt=fmt)
+    headers["X-Alt-Text"] = quote(image.alt, safe=" ,.;:()'/-")
     if fmt != "png":
         headers["Content-Disposition"] = f'inline; filename="map.{fmt}"'
-    return Response(image.png, media_type=image.media_type, headers=headers)
+    return keep_response(cache, key, Response(image.png, media_type=image.media_type, headers=headers))
 
 
 WidthQuery = Annotated[str | None, Query(description="Width in pixels (200-3000, default 1200; 100 px an inch).")]
