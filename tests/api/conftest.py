@@ -101,6 +101,7 @@ def tiny_app(tmp_path: Path) -> Callable[..., AbstractContextManager[TestClient]
     return make
 
 
+@pytest.fixture(scope="session")
 def make_tiny_collection() -> Callable[..., LayerCollection]:
     """:func:`tiny_collection` for tests that build apps of their own (``from conftest import`` is ambiguous)."""
     return tiny_collection
