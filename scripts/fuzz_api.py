@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
             **os.environ,
             "CZMAP_DATA_DIR": str(Path(args.data_dir).resolve()),
             "CZMAP_EVENTS__DATABASE_URL": f"sqlite:///{scratch}/events.sqlite",
+            # no rate limit: the fuzzer's burst would be answered 429 and leave the operations untested
+            "CZMAP_SERVICE__RATE_PER_ADDRESS": "0",
+            "CZMAP_SERVICE__AUTH_FAILURES_PER_ADDRESS": "0",
+            "CZMAP_SERVICE__WRITES_PER_KEY": "0",
         }
         key = _editor_key(env)
         port = _free_port()

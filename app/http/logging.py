@@ -124,6 +124,7 @@ class RequestIdMiddleware:
                         "request_id": request_id,
                         "method": scope["method"],
                         "path": scope["path"],
+                        "query": scope.get("query_string", b"").decode("latin-1"),
                         "status": status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                         "client": (scope.get("client") or ("", 0))[0],

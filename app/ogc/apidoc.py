@@ -201,7 +201,7 @@ def _bodies(path: str, method: str, operation: dict[str, Any]) -> None:
         geojson = {"schema": {"type": "object"}, "example": CLASSIFY_EXAMPLE}
         csv = {"schema": _TEXT, "example": "id,latitude,longitude,precision_m\np1,39.76,46.75,500\n"}
         body = {"required": True, "content": {"application/geo+json": geojson, "text/csv": csv}}
-    if body is not None:
+    if body is not None and "requestBody" not in operation:  # a route's own declaration (analysis) stands
         operation["requestBody"] = body
 
 

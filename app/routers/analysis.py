@@ -259,6 +259,7 @@ class TruceFormat(StrEnum):
     "(the dated control map on the event's day), the first reported violation with its sources, and the "
     "violations the truce record links. Events are dated by day: day 0 events may precede the start time. "
     "format=png draws the violations per day.",
+    responses={200: {"content": {"application/json": {}, "image/png": {}}}},
 )
 async def truces_route(
     request: Request,

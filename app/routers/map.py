@@ -59,6 +59,9 @@ class ViewQuery:
 
 
 VIEW_PARAMS = frozenset(ViewQuery.__dataclass_fields__)
+#: A size in pixels as the document declares it (ASCII digits; the range is checked after): a client that reads
+#: the document sends no value the server refuses for its form.
+PIXELS = r"^[0-9]{0,6}$"
 
 
 def get_manifest(request: Request) -> Manifest:
@@ -154,8 +157,10 @@ def embed_code(
     request: Request,
     view: Annotated[MapView, Depends(sized_view)],
     variant: Annotated[Literal["iframe", "image"], Query(description="An iframe, or the static image.")] = "iframe",
-    width: Annotated[str | None, Query(description="Width in pixels (200-3000, default 800).")] = None,
-    height: Annotated[str | None, Query(description="Height in pixels (200-3000, default 600).")] = None,
+    width: Annotated[str | None, Query(description="Width in pixels (200-3000, default 800).", pattern=PIXELS)] = None,
+    height: Annotated[
+        str | None, Query(description="Height in pixels (200-3000, default 600).", pattern=PIXELS)
+    ] = None,
     responsive: Annotated[
         bool, Query(description="Fill the article's column, keeping the width:height shape (iframe).")
     ] = False,
@@ -269,8 +274,12 @@ def _image(request: Request, view: MapView, width: str | None, height: str | Non
     return keep_response(cache, key, Response(image.png, media_type=image.media_type, headers=headers))
 
 
-WidthQuery = Annotated[str | None, Query(description="Width in pixels (200-3000, default 1200; 100 px an inch).")]
-HeightQuery = Annotated[str | None, Query(description="Height in pixels (200-3000, default 800; 100 px an inch).")]
+WidthQuery = Annotated[
+    str | None, Query(description="Width in pixels (200-3000, default 1200; 100 px an inch).", pattern=PIXELS)
+]
+HeightQuery = Annotated[
+    str | None, Query(description="Height in pixels (200-3000, default 800; 100 px an inch).", pattern=PIXELS)
+]
 
 
 @router.get("/map.png", summary="Static PNG of the view, for print and social media", response_class=Response)

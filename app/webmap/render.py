@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 import textwrap
+import threading
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,6 +20,7 @@ from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 from pyproj import Transformer
@@ -189,6 +191,33 @@ def render_png(
     """
     if fmt not in FORMATS:
         raise InvalidViewError("format", f"{str(fmt)[:20]!r} is not one of {', '.join(FORMATS)}")
+    with _RENDER_LOCK:
+        try:
+            return _render(view, manifest, data, width, height, fmt)
+        finally:
+            forget_geopandas_legend_handlers()
+
+
+#: One render at a time per process: the legend handler map pruned after a render is global to matplotlib.
+_RENDER_LOCK = threading.Lock()
+
+
+def forget_geopandas_legend_handlers() -> int:
+    """Drop the legend handlers geopandas registered while plotting; return how many.
+
+    geopandas (1.2) defines a new ``_GeoPandasPolyCollection`` class on every polygon ``plot`` and registers it in
+    matplotlib's global ``Legend`` handler map, so each rendered map kept its classes (tens of kB each, with
+    their generated signatures and docstrings) for the life of the process: the memory of a server drawing
+    images grew without bound (tracemalloc: matplotlib/artist.py and inspect.py the largest growth).
+    """
+    handlers = Legend.get_default_handler_map()
+    stale = [cls for cls in handlers if getattr(cls, "__name__", "") == "_GeoPandasPolyCollection"]
+    if stale:
+        Legend.set_default_handler_map({k: v for k, v in handlers.items() if k not in stale})
+    return len(stale)
+
+
+def _render(view: MapView, manifest: Mapping, data: MapData, width: int, height: int, fmt: ImageFormat) -> StaticMap:
     matched = view_events(view, data, width, height)
     events, unmapped = split_unmapped(matched)
     map_px = height - HEADER_PX - FOOTER_PX

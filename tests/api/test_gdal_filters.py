@@ -6,12 +6,13 @@ of the collection's items path, and a date range as ``datetime``; the server's a
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
 import pyogrio
 import pytest
@@ -31,9 +32,12 @@ class LoggedServer:
         path = f"/collections/{collection}/items"
         found = []
         for line in self.log.read_text(errors="replace").splitlines():
-            if f'"GET {path}' in line:
-                target = line.split('"GET ', 1)[1].split(" HTTP/", 1)[0]
-                found.append(parse_qs(urlsplit(unquote(target)).query))
+            try:
+                record = json.loads(line)  # the service's JSON access records
+            except ValueError:
+                continue
+            if record.get("method") == "GET" and record.get("path") == path:
+                found.append(parse_qs(unquote(record.get("query", ""))))
         return found
 
     def clear(self) -> None:

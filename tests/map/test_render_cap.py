@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import random
 from pathlib import Path
 from typing import Any
@@ -38,15 +37,15 @@ def _points(count: int) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def zones(map_data_dir: Path) -> tuple[StoreZones, dict[str, Any]]:
-    manifest = json.loads((map_data_dir / "layers" / "manifest.json").read_text())
-    return StoreZones(LayerStore.open(map_data_dir)), manifest
+    store = LayerStore.open(map_data_dir)
+    return StoreZones(store), store.manifest
 
 
 @pytest.mark.parametrize(("count", "aggregated"), [(MAX_MARKERS, False), (MAX_MARKERS + 1, True), (20_000, True)])
 def test_events_above_the_cap_are_drawn_as_counts(zones, count: int, aggregated: bool) -> None:
     store_zones, manifest = zones
     data = MapData(zones=store_zones, events=GeoJSONEvents(_points(count)))
-    view = parse_view({"zoom": "8", "lat": "39.75", "lon": "46.8", "datetime": "2020-10-04"}, manifest["layers"])
+    view = parse_view({"zoom": "8", "lat": "39.75", "lon": "46.8", "datetime": "2020-10-04"}, manifest.layers)
     static = render_png(view, manifest, data, width=600, height=400)
     assert static.aggregated is aggregated
     assert static.event_count == count

@@ -457,3 +457,15 @@ def test_landing_page_links_to_the_map_and_the_embed_page(client: TestClient) ->
 def manifest_of(app: Any) -> Any:
     """The app's typed layer manifest (the layer store's)."""
     return app.state.layers.manifest
+
+
+def test_rendering_keeps_no_legend_handler_per_image(client) -> None:
+    """geopandas registers a new legend handler class per polygon plot; each render drops them (no growth)."""
+    from matplotlib.legend import Legend
+
+    assert client.get("/map.png?width=400&height=300").status_code == 200
+    size = len(Legend.get_default_handler_map())
+    for _ in range(3):
+        assert client.get("/map.png?width=400&height=300").status_code == 200
+    assert len(Legend.get_default_handler_map()) == size
+    assert not [c for c in Legend.get_default_handler_map() if c.__name__ == "_GeoPandasPolyCollection"]
