@@ -217,7 +217,7 @@ def forget_geopandas_legend_handlers() -> int:
     return len(stale)
 
 
-def _render(view: MapView, manifest: Mapping, data: MapData, width: int, height: int, fmt: ImageFormat) -> StaticMap:
+def _render(view: MapView, manifest: Manifest, data: MapData, width: int, height: int, fmt: ImageFormat) -> StaticMap:
     matched = view_events(view, data, width, height)
     events, unmapped = split_unmapped(matched)
     map_px = height - HEADER_PX - FOOTER_PX
