@@ -298,9 +298,11 @@ def _feature_list(obj: Any) -> list[dict[str, Any]]:
         return [obj]
     if kind == "MultiPoint":
         return [{"type": "Feature", "geometry": {"type": "Point", "coordinates": c}} for c in _list(obj, "MultiPoint")]
-    if kind in _GEOMETRY_TYPES:
+    if isinstance(kind, str) and kind in _GEOMETRY_TYPES:
         return [{"type": "Feature", "geometry": obj}]
-    raise InvalidInput(f"unknown GeoJSON type {kind!r}; expected a geometry, a Feature or a FeatureCollection")
+    raise InvalidInput(
+        f"unknown GeoJSON type {str(kind)[:60]!r}; expected a geometry, a Feature or a FeatureCollection"
+    )
 
 
 def _list(obj: dict[str, Any], kind: str) -> list[Any]:
@@ -334,7 +336,11 @@ def _xy(coords: Any, position: int) -> tuple[float, float]:
 
 
 def _geometry(geometry: Any, position: int) -> BaseGeometry:
-    if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
+    if (
+        not isinstance(geometry, dict)
+        or not isinstance(geometry.get("type"), str)
+        or geometry["type"] not in _GEOMETRY_TYPES
+    ):
         raise InvalidInput(f"feature {position}: geometry must be a GeoJSON geometry, got {_type_of(geometry)}")
     try:
         geom = shape(geometry)
@@ -372,7 +378,8 @@ def _declared_crs(obj: Any) -> Transformer | None:
     crs = obj.get("crs") if isinstance(obj, dict) else None
     if crs is None:
         return None
-    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) and crs.get("type") == "name" else None
+    properties = crs.get("properties") if isinstance(crs, dict) and crs.get("type") == "name" else None
+    name = properties.get("name") if isinstance(properties, dict) else None
     if not isinstance(name, str):
         raise InvalidCRS('crs must be {"type": "name", "properties": {"name": "EPSG:<code>"}}')
     if name in _CRS84_NAMES:

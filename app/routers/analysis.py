@@ -186,6 +186,18 @@ class ClassifyParams:
     "5 -> 50 km, 6/7 -> 300 km). Each point comes back with zones, membership (inside / possibly inside), "
     "iran_border_km, line_of_contact_km and nearest_place.",
     openapi_extra=CLASSIFY_BODY,
+    responses={
+        200: {
+            "content": {
+                "application/json": {},
+                "application/geo+json": {},
+                "text/csv": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                "application/geopackage+sqlite3": {},
+                "image/png": {},
+            }
+        }
+    },
 )
 async def classify_route(
     request: Request,

@@ -7,7 +7,7 @@ import orjson
 import pytest
 from pyproj import Transformer
 
-from app.analysis.errors import InvalidCRS, InvalidGeometry, InvalidInput, LimitExceeded, MalformedInput
+from app.analysis.errors import AnalysisError, InvalidCRS, InvalidGeometry, InvalidInput, LimitExceeded, MalformedInput
 from app.analysis.inputs import (
     WHERE_PREC_RADIUS_M,
     parse_json,
@@ -163,3 +163,22 @@ def test_a_blank_optional_cell_is_a_missing_value() -> None:
     """Issue 13: one blank ``precision_m`` cell answered 500 (the radii array was read-only)."""
     points = read_csv_points(b"id,latitude,longitude,precision_m\nA,39.6,47.1,\nB,39.7,47.0,500\n", Limits())
     assert points.radius_m is not None and points.radius_m.tolist() == [0.0, 500.0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"x": [5848, 368], "type": []}',  # found by schemathesis: a list where the GeoJSON type goes
+        b'{"type": "Feature", "geometry": {"type": {"a": 1}, "coordinates": [46, 39]}}',
+        b'{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": [1]}}]}',
+    ],
+)
+def test_a_type_that_is_not_a_string_is_refused_with_a_reason(body: bytes) -> None:
+    with pytest.raises(AnalysisError):
+        read_features(body, Limits())
+
+
+def test_a_crs_whose_properties_are_not_an_object_is_refused() -> None:
+    body = b'{"type": "Point", "coordinates": [46, 39], "crs": {"type": "name", "properties": [1]}}'
+    with pytest.raises(AnalysisError):
+        read_features(body, Limits())
