@@ -13,7 +13,6 @@ pairs; text cells that a spreadsheet would run as a formula are neutralised.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
@@ -25,6 +24,7 @@ from app.analysis.classify import Classification, Membership
 from app.analysis.dated import LayerInfos
 from app.analysis.inputs import Points
 from app.layerstore.zones import ZoneIndex, ZoneLayer
+from app.spreadsheet import neutralise
 
 RESULT_FIELDS = (
     "zones",
@@ -36,24 +36,6 @@ RESULT_FIELDS = (
     "line_of_contact_margin_km",
     "nearest_place",
 )
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula (``= + - @``) gets a leading ``'``; numbers stay.
-
-    Examples
-    --------
-    >>> neutralise("=HYPERLINK(1)"), neutralise("-46.5"), neutralise("@x"), neutralise(3)
-    ("'=HYPERLINK(1)", '-46.5', "'@x", 3)
-
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
-        return "'" + value
-    return value
 
 
 def neutralised(frame: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from app.events.model import Event, to_feature
+from app.spreadsheet import neutralise
 
 #: (column, HXL hashtag) in CSV order (https://hxlstandard.org/standard/dictionary/).
 HXL_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -40,7 +41,6 @@ HXL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("updated_by", "#meta+author+updated"),
     ("revision", "#meta+revision"),
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_csv(events: Iterable[Event], out: IO[str]) -> int:
@@ -68,9 +68,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, list):
         value = "; ".join(str(v) for v in value)
-    if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA_START) else value
-    return str(value)
+    return str(neutralise(value))
 
 
 def write_geojson(events: Iterable[Event], out: IO[str]) -> int:

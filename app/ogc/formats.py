@@ -9,7 +9,7 @@ from typing import Any
 
 import shapely
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from app.spreadsheet import neutralise
 
 
 def features_to_csv(features: list[dict[str, Any]]) -> str:
@@ -46,6 +46,4 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, list | dict):  # actors, sources, zones: JSON, which spreadsheets and scripts can read
         value = json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return neutralise(value)
