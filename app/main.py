@@ -15,6 +15,7 @@ yields collections, so a store can open connections at start-up and close them a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from app import __version__
 from app.collections.base import Collection
 from app.collections.events import EventsCollection, event_collections
 from app.collections.layers import layer_collections
@@ -46,11 +48,12 @@ from app.routers import analysis, collections, events, health, items, landing
 from app.routers import map as map_pages
 from app.settings import Settings, load_settings
 from app.startup import Startup
+from app.webmap.assets import STATIC_DIR, vendor_problem
 from app.webmap.sources import GeoJSONEvents, MapData, StoreZones
 from geodata.manifest import manifest_path
 
 CollectionProvider = Callable[[Startup], AbstractContextManager[Sequence[Collection]]]
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+logger = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -78,8 +81,16 @@ ROUTERS: list[APIRouter] = [
 COLLECTION_PROVIDERS: list[CollectionProvider] = [built_layers, event_collections]
 
 
-def create_app(settings: Settings | None = None, providers: Sequence[CollectionProvider] | None = None) -> FastAPI:
-    """A new application; the layers and collections are loaded when its lifespan starts, not here."""
+def create_app(
+    settings: Settings | None = None,
+    providers: Sequence[CollectionProvider] | None = None,
+    static_dir: Path = STATIC_DIR,
+) -> FastAPI:
+    """A new application; the layers and collections are loaded when its lifespan starts, not here.
+
+    ``static_dir`` is the folder served under /static (the package's ``app/static``, with the vendored
+    front-end files the map pages need).
+    """
     settings = settings or load_settings()
     chosen = list(COLLECTION_PROVIDERS if providers is None else providers)
 
@@ -98,7 +109,7 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
     app = FastAPI(
         title=settings.service.title,
         description=settings.service.description,
-        version="1.0",
+        version=__version__,
         lifespan=lifespan,
         openapi_url=None,
         docs_url=None,
@@ -106,6 +117,7 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
         default_response_class=JSONResponse,
     )
     app.state.settings = settings
+    app.state.vendor_problem = _check_vendor(settings, static_dir)
     image_cache = settings.map.image_cache_bytes
     app.state.image_cache = ResponseStore(image_cache) if image_cache else None  # /map.png by view + data version
     summaries = settings.analysis.summary_cache_bytes
@@ -113,7 +125,7 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
     install_error_handlers(app)  # every domain's errors, one body shape
     for router in ROUTERS:
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", StaticFiles(directory=static_dir), name="static")
     # outermost first: request id -> response cache -> (error) -> security headers -> CORS -> protocol -> limits
     # -> compression -> routes; the last added is the outermost, the two first are put around the stack below
     app.add_middleware(BrotliMiddleware, minimum_size=settings.service.compress_min_size, gzip_fallback=True)
@@ -158,6 +170,17 @@ def _outer_layers(app: FastAPI, max_bytes: int) -> None:
         return RequestIdMiddleware(ResponseCacheMiddleware(stack, store) if store is not None else stack)
 
     app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+
+
+def _check_vendor(settings: Settings, static_dir: Path) -> str | None:
+    """Warn at start-up when the map's front-end files are missing (the map pages then answer 503 saying so).
+
+    Only when this service serves them: with ``map.static_url`` pointing elsewhere, that server has them.
+    """
+    problem = vendor_problem(static_dir) if settings.map.static_url == "/static" else None
+    if problem:
+        logger.warning(problem)
+    return problem
 
 
 def _open_layers(settings: Settings) -> LayerStore | None:

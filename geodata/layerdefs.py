@@ -16,8 +16,22 @@ from geodata.sources import Licence, SourceCatalogue
 
 #: Bumped when a builder changes what it computes, so built layers get a new version hash.
 PIPELINE_VERSION = "1"
-#: The project's layers/ folder (``--layers-dir`` or ``CZMAP_GEODATA__LAYER_DEFINITIONS`` name another).
-DEFAULT_LAYERS_DIR = Path(__file__).resolve().parent.parent / "layers"
+
+
+def _default_layers_dir() -> Path:
+    """The checkout's layers/ folder in a development checkout, else the copy the build put in the package.
+
+    A wheel carries the layer files in ``geodata/layers/`` (setup.py copies them at build time); a checkout (an
+    editable install too) reads the repository's ``layers/``, so an edited file is used without a rebuild.
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "layers").is_dir():
+        return checkout / "layers"
+    return Path(__file__).resolve().parent / "layers"
+
+
+#: The layer files (``--layers-dir`` or ``CZMAP_GEODATA__LAYER_DEFINITIONS`` name another folder).
+DEFAULT_LAYERS_DIR = _default_layers_dir()
 _REQUIRED = ("id", "title", "description", "builder", "sources", "licence", "geometry_type")
 
 

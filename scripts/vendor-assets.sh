@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Copy the front-end packages listed in app/static/vendor.txt from the npm registry into app/static/vendor/.
+# Copy the front-end packages listed in app/static/vendor.txt from the npm registry into app/static/vendor/
+# (or into the folder given as the only argument: setup.py's build step vendors into the built package).
 set -euo pipefail
+out=$(realpath -m "${1:-$(dirname "$0")/../app/static/vendor}")
 cd "$(dirname "$0")/.."
 list=app/static/vendor.txt
-out=app/static/vendor
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 grep -v '^\s*#' "$list" | grep -v '^\s*$' | while read -r spec folder; do

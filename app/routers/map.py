@@ -117,6 +117,9 @@ def _base_url(request: Request, settings: Settings) -> str:
 
 def _page(request: Request, view: MapView, *, embed: bool) -> HTMLResponse:
     settings = get_settings(request)
+    vendor_problem = getattr(request.app.state, "vendor_problem", None)
+    if vendor_problem:  # without Leaflet the page would show nothing; say why instead
+        raise MapNotConfiguredError(vendor_problem)
     nonce = new_nonce()
     base = _base_url(request, settings)
     page_url = f"{base}{request.url.path}?{urlencode(view.query())}"

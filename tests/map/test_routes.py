@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,11 +15,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from mapsupport import PAYLOADS, LiveServer, copy_data_dir, map_client, write_events
+from mapsupport import PAYLOADS, LiveServer, copy_data_dir, map_client, store_settings, write_events
 from PIL import Image
 from testsupport import make_settings
 
 from app.main import create_app
+from app.webmap.assets import STATIC_DIR
 from app.webmap.render import FOOTER_PX, render_png
 from app.webmap.view import parse_view
 
@@ -78,6 +80,19 @@ def test_assets_are_local_never_a_cdn(client: TestClient) -> None:
     assert urls and all(url.startswith("/static/") for url in urls), urls
     for url in urls:
         assert client.get(url).status_code == 200, url
+
+
+def test_missing_front_end_files_refuse_the_map_pages_naming_them(map_data_dir: Path, tmp_path: Path) -> None:
+    static = tmp_path / "static"
+    shutil.copytree(STATIC_DIR, static, ignore=shutil.ignore_patterns("vendor"))
+    settings = store_settings(copy_data_dir(map_data_dir, tmp_path / "data"))
+    with TestClient(create_app(settings, static_dir=static)) as unvendored:
+        for path in ("/map", "/embed"):
+            response = unvendored.get(path)
+            assert response.status_code == 503, path
+            assert "vendor/leaflet/leaflet.js" in response.json()["description"]
+            assert "make vendor" in response.json()["description"]
+        assert unvendored.get("/collections").status_code == 200  # the API does not need them
 
 
 def test_page_size_does_not_grow_with_events(big_server: LiveServer, map_data_dir: Path, tmp_path: Path) -> None:

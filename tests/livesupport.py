@@ -1,4 +1,4 @@
-"""Starting ``czmap serve`` as a real process for the client tests (imported by conftest and test modules)."""
+"""Starting ``czmap serve`` as a real process for the client, notebook and packaging tests."""
 
 from __future__ import annotations
 
@@ -21,11 +21,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(env: dict[str, str]) -> tuple[str, subprocess.Popen[bytes]]:
-    """``czmap serve`` on a free port with ``env``; returns its URL and process once it answers."""
+def start_server(
+    env: dict[str, str], czmap: str = CZMAP, cwd: Path | None = None
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """``czmap serve`` on a free port with ``env``; returns its URL and process once it answers.
+
+    ``czmap`` is the command (another installation's, e.g. a fresh venv's), ``cwd`` the folder it runs in.
+    """
     port = free_port()
-    command = [CZMAP, "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = [czmap, "serve", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     wait_until_up(url, process)
     return url, process
