@@ -426,6 +426,21 @@ def watch_page(context: Any) -> PageWatch:
     return watch
 
 
+#: True once the map has drawn the events of its first load.
+LOADED = "() => document.querySelector('.folium-map').hasAttribute('data-events-shown')"
+
+
+def open_map(watch: PageWatch, url: str) -> Any:
+    """Open ``url`` in the watched page and wait until the map has drawn its events."""
+    page = watch.page
+    page.goto(url)
+    try:
+        page.wait_for_function(LOADED, timeout=20_000)
+    except Exception as exc:  # report what the page said, not only the timeout
+        raise AssertionError(f"map did not load: {watch.errors}") from exc
+    return page
+
+
 @pytest.fixture
 def watched(browser: Any) -> Iterator[PageWatch]:
     """A watched page in a 1280x800 window."""

@@ -7,20 +7,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from mapsupport import JS_URL, PAYLOADS, UNMAPPED, LiveServer, PageWatch, drawable
+from mapsupport import JS_URL, LOADED, PAYLOADS, UNMAPPED, LiveServer, PageWatch, drawable, open_map
 
 MAP_VAR = "/^map_[0-9a-f]+$/"
-LOADED = "() => document.querySelector('.folium-map').hasAttribute('data-events-shown')"
-
-
-def open_map(watch: PageWatch, url: str) -> Any:
-    page = watch.page
-    page.goto(url)
-    try:
-        page.wait_for_function(LOADED, timeout=20_000)
-    except Exception as exc:  # report what the page said, not only the timeout
-        raise AssertionError(f"map did not load: {watch.errors}") from exc
-    return page
 
 
 def shown(page: Any) -> int:

@@ -13,9 +13,8 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from mapsupport import PAYLOADS, LiveServer, PageWatch, drawable, watch_page
+from mapsupport import LOADED, PAYLOADS, LiveServer, PageWatch, drawable, open_map, watch_page
 
-LOADED = "() => document.querySelector('.folium-map').hasAttribute('data-events-shown')"
 PHONE = {"width": 390, "height": 844}
 #: The stated limit: on a phone, the controls' boxes cover at most this share of the map.
 PHONE_COVER_LIMIT = 0.18
@@ -44,16 +43,6 @@ def phone(browser: Any) -> Iterator[PageWatch]:
     context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
     yield watch_page(context)
     context.close()
-
-
-def open_map(watch: PageWatch, url: str) -> Any:
-    page = watch.page
-    page.goto(url)
-    try:
-        page.wait_for_function(LOADED, timeout=20_000)
-    except Exception as exc:
-        raise AssertionError(f"map did not load: {watch.errors}") from exc
-    return page
 
 
 def attr(page: Any, name: str) -> str | None:
