@@ -121,7 +121,7 @@ def _add_variants(built: dict[str, BuiltLayer]) -> None:
 def _write_layer(folder: Path, built: BuiltLayer, catalogue: SourceCatalogue) -> dict[str, Any]:
     d = built.definition
     sources = [catalogue.get(s) for s in d.sources]
-    attribution = "; ".join(dict.fromkeys(s.attribution.rstrip(".") for s in sources))
+    attribution = catalogue.attribution(d.sources)
     gpkg, fgb = folder / f"{d.id}.gpkg", folder / f"{d.id}.fgb"
     description = f"{d.title}. Licence: {d.licence.name}. {attribution}"
     with _gdal_options({"OGR_CURRENT_DATE": _FIXED_GPKG_DATE}):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,10 @@ class SourceCatalogue:
         except KeyError:
             known = ", ".join(sorted(self.sources))
             raise LayerDefinitionError(f"unknown source {source_id!r}; known sources: {known}") from None
+
+    def attribution(self, source_ids: Iterable[str]) -> str:
+        """The credit line of data derived from these sources: each source's attribution once, in order."""
+        return "; ".join(dict.fromkeys(self.get(s).attribution.rstrip(".") for s in source_ids))
 
 
 def load_catalogue(path: Path = MANIFEST_PATH) -> SourceCatalogue:
