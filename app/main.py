@@ -6,7 +6,8 @@ None without a build), ``collections``, and, with the event store open, ``events
 ``event_counter``. Three caches are there from the start (None when their budget is 0): ``image_cache``
 (rendered /map.png images, see :func:`app.routers.map._image`), ``summary_cache`` (zone summaries, see
 :func:`app.routers.analysis.summary_route`) and ``response_cache`` (the
-:class:`~app.http.response_cache.ResponseStore` of the immutable layer responses).
+:class:`~app.http.response_cache.ResponseStore` of the immutable layer responses). ``vendor_problem`` says which
+front-end files of the map are missing (None when all are installed; see :mod:`app.webmap.assets`).
 
 To add routes, append a router to :data:`ROUTERS`; to serve another kind of collection, append a provider to
 :data:`COLLECTION_PROVIDERS` (a function of the :class:`~app.startup.Startup` returning a context manager that
