@@ -350,7 +350,9 @@ def open_store(settings: Settings, start_down: bool = False) -> EventStore:
         )
     from app.events.store.sqlite import SqliteEventStore
 
-    return SqliteEventStore(settings.sqlite_path, max_limit=events.max_limit, count_cap=events.count_cap)
+    return SqliteEventStore(
+        settings.sqlite_path, max_limit=events.max_limit, count_cap=events.count_cap, readers=events.sqlite_readers
+    )
 
 
 def open_service(settings: Settings, zones: ZoneIndex, start_down: bool = False) -> EventService:
