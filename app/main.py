@@ -3,7 +3,8 @@
 The lifespan opens the layer store once (every built table, and the one zone index) and then each collection
 provider. What the routes read lives on ``app.state``: ``settings``, ``layers`` (the :class:`LayerStore`, or
 None without a build), ``collections``, and, with the event store open, ``events``, ``map_data`` and
-``event_counter``. Three caches are there from the start (None when their budget is 0): ``image_cache``
+``event_counter``, and ``workers`` (the :class:`~app.offload.WorkerPool` that draws static maps and classifies
+points in other processes). Three caches are there from the start (None when their budget is 0): ``image_cache``
 (rendered /map.png images, see :func:`app.routers.map._image`), ``summary_cache`` (zone summaries, see
 :func:`app.routers.analysis.summary_route`) and ``response_cache`` (the
 :class:`~app.http.response_cache.ResponseStore` of the immutable layer responses).
@@ -39,6 +40,7 @@ from app.http.logging import RequestIdMiddleware
 from app.http.protocol import ProtocolMiddleware
 from app.http.response_cache import ResponseCacheMiddleware, ResponseStore
 from app.layerstore import LayerStore
+from app.offload import WorkerPool
 from app.ogc.apidoc import describe_service
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
@@ -93,6 +95,11 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
             app.state.layers = startup.layers
             app.state.collections = registry
             _attach_events(app, startup, registry)
+            if startup.layers is not None:
+                with_events = getattr(app.state, "events", None) is not None
+                workers = WorkerPool(settings, startup.layers, app.state.map_data, with_events)
+                stack.callback(workers.close)
+                app.state.workers = workers
             yield
 
     app = FastAPI(
