@@ -40,6 +40,7 @@ from app.http.logging import RequestIdMiddleware
 from app.http.protocol import ProtocolMiddleware
 from app.http.response_cache import ResponseCacheMiddleware, ResponseStore
 from app.layerstore import LayerStore
+from app.memory import limit_malloc_arenas
 from app.offload import WorkerPool
 from app.ogc.apidoc import describe_service
 from app.ogc.openapi import to_openapi_30
@@ -80,13 +81,22 @@ ROUTERS: list[APIRouter] = [
 COLLECTION_PROVIDERS: list[CollectionProvider] = [built_layers, event_collections]
 
 
-def create_app(settings: Settings | None = None, providers: Sequence[CollectionProvider] | None = None) -> FastAPI:
-    """A new application; the layers and collections are loaded when its lifespan starts, not here."""
+def create_app(
+    settings: Settings | None = None,
+    providers: Sequence[CollectionProvider] | None = None,
+    prestart_workers: bool = False,
+) -> FastAPI:
+    """A new application; the layers and collections are loaded when its lifespan starts, not here.
+
+    ``prestart_workers`` starts the worker processes (:mod:`app.offload`) with the lifespan instead of on the
+    first image or classification.
+    """
     settings = settings or load_settings()
     chosen = list(COLLECTION_PROVIDERS if providers is None else providers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        limit_malloc_arenas(settings.service.malloc_arenas)  # before the thread pool allocates (app.memory)
         startup = Startup(settings, _open_layers(settings))
         with ExitStack() as stack:
             registry = CollectionRegistry()
@@ -99,6 +109,8 @@ def create_app(settings: Settings | None = None, providers: Sequence[CollectionP
                 with_events = getattr(app.state, "events", None) is not None
                 workers = WorkerPool(settings, startup.layers, app.state.map_data, with_events)
                 stack.callback(workers.close)
+                if prestart_workers:
+                    workers.prestart()
                 app.state.workers = workers
             yield
 

@@ -7,17 +7,24 @@ layer store and the event store itself once, in :func:`_start`. A worker is repl
 ``service.worker_tasks`` tasks, which bounds what matplotlib and GEOS keep between tasks. With 0 processes the
 work runs in the calling thread, as before (tests, and machines where a process per worker is too much).
 
-The pool is created in the app's lifespan and shut down with it; its processes start on the first task.
-Errors raised in a worker come back as the same class with the same message and attributes.
+The pool is created in the app's lifespan and shut down with it; its processes start on the first task, or at
+once when the app is created with ``prestart_workers`` (``czmap serve`` does: a worker takes seconds to open the
+stores, which the first image would otherwise wait for; test apps do not, most never draw an image).
+Errors raised in a worker come back as the same class with the same message and attributes; a worker that died
+(killed, out of memory) is answered 503 (:class:`~app.errors.Busy`) and the pool is started afresh.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from app.errors import Busy
 
 if TYPE_CHECKING:
     from app.analysis.dated import Period
@@ -65,24 +72,26 @@ class WorkerPool:
 
     def __init__(self, settings: Settings, layers: LayerStore, map_data: MapData, with_events: bool) -> None:
         self._here = _Worker(layers, map_data)
-        processes = settings.service.worker_processes
-        self._executor = (
-            ProcessPoolExecutor(
-                max_workers=processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start,
-                initargs=(settings, with_events),
-                max_tasks_per_child=settings.service.worker_tasks,
-            )
-            if processes
-            else None
+        self._settings, self._with_events = settings, with_events
+        self._processes = settings.service.worker_processes
+        self._executor = self._new_executor() if self._processes else None
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self._processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start,
+            initargs=(self._settings, self._with_events),
+            max_tasks_per_child=self._settings.service.worker_tasks,
         )
 
     def render(self, view: MapView, width: int, height: int, fmt: ImageFormat) -> StaticMap:
         """:func:`app.webmap.render.render_png` of the view (blocks the calling thread, not the GIL)."""
         if self._executor is None:
             return _render(self._here, view, width, height, fmt)
-        return _outcome(self._executor.submit(_call, _render, view, width, height, fmt).result())
+        future = self._submit(_render, view, width, height, fmt)
+        concurrent.futures.wait([future])
+        return self._outcome(future)
 
     async def classify(
         self, points: Points, fmt: OutputFormat, layers: list[str] | None, period: Period
@@ -90,8 +99,33 @@ class WorkerPool:
         """:func:`app.analysis.service.run_classify` of the points, awaited off the event loop."""
         if self._executor is None:
             return await asyncio.to_thread(_classify, self._here, points, fmt, layers, period)
-        future: Future[Any] = self._executor.submit(_call, _classify, points, fmt, layers, period)
-        return _outcome(await asyncio.wrap_future(future))
+        future = self._submit(_classify, points, fmt, layers, period)
+        await asyncio.wait([asyncio.wrap_future(future)])
+        return self._outcome(future)
+
+    def _submit(self, task: Any, *args: Any) -> Future[Any]:
+        assert self._executor is not None
+        try:
+            return self._executor.submit(_call, task, *args)
+        except BrokenProcessPool:  # a worker died (killed, out of memory): start afresh
+            self._executor = self._new_executor()
+            return self._executor.submit(_call, task, *args)
+
+    def _outcome(self, future: Future[Any]) -> Any:
+        """The finished task's result, its exception raised here; :class:`~app.errors.Busy` (503) if its worker died."""
+        if isinstance(future.exception(), BrokenProcessPool):
+            self._executor = self._new_executor()
+            raise Busy("the process drawing images and classifying points stopped; it is restarted, try again")
+        value = future.result()
+        if isinstance(value, _Failure):
+            raise value.exception()
+        return value
+
+    def prestart(self) -> None:
+        """Start every worker process now (each opens the stores), not on the first image or classification."""
+        if self._executor is not None:
+            for _ in range(self._processes):
+                self._executor.submit(_call, _ready)
 
     def processes(self) -> list[int]:
         """Process ids of the worker processes running now."""
@@ -128,10 +162,8 @@ def _call(task: Any, *args: Any) -> Any:
         return _Failure(type(exc), str(exc), dict(vars(exc)))
 
 
-def _outcome(result: Any) -> Any:
-    if isinstance(result, _Failure):
-        raise result.exception()
-    return result
+def _ready(worker: _Worker) -> None:
+    """A task that does nothing: submitting it starts a worker process."""
 
 
 def _render(worker: _Worker, view: MapView, width: int, height: int, fmt: ImageFormat) -> StaticMap:

@@ -90,6 +90,13 @@ class ServiceSection(_Section):
         ge=1,
         description="Images or classifications a worker process handles before it is replaced (bounds its memory).",
     )
+    malloc_arenas: int = Field(
+        default=2,
+        ge=0,
+        le=64,
+        description="glibc malloc arenas per process (0: glibc's default of 8 per core); few arenas keep the "
+        "memory of a threaded server from creeping up.",
+    )
     busy_wait: float = Field(
         default=10.0,
         ge=0,

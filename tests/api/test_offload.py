@@ -7,6 +7,8 @@ come back with their class, status and message, and the worker processes end wit
 from __future__ import annotations
 
 import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,6 +60,16 @@ def test_an_error_in_the_worker_keeps_its_status_and_message(clients: tuple[Test
     pooled, inline = (client.post(url, content=POINTS, headers=CSV) for client in clients)
     assert 400 <= pooled.status_code < 500, pooled.text
     assert (pooled.status_code, pooled.json()) == (inline.status_code, inline.json())
+
+
+def test_a_killed_worker_is_replaced_without_a_500(clients: tuple[TestClient, TestClient]) -> None:
+    pooled, _ = clients
+    assert pooled.get("/map.png", params={"width": 320, "height": 240}).status_code == 200
+    for pid in pooled.app.state.workers.processes():  # type: ignore[attr-defined]
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(1)  # the pool notices the death of its process
+    statuses = [pooled.get("/map.png", params={"width": 330 + n, "height": 240}).status_code for n in range(2)]
+    assert statuses[-1] == 200 and set(statuses) <= {200, 503}, statuses
 
 
 def test_a_failure_comes_back_as_its_class_with_its_attributes() -> None:
