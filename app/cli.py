@@ -143,7 +143,7 @@ def serve_cmd(
 
     # the settings travel to each worker with the factory (pickled), never through the environment
     settings = load_settings(data_dir=data_dir)
-    factory = functools.partial(create_app, settings)
+    factory = functools.partial(create_app, settings, prestart_workers=True)
     _warn_without_public_url(host, settings)
     options: dict[str, Any] = {
         "host": host,

@@ -94,9 +94,10 @@ class BodyTooLarge(CzmapError):
 
     parameter = "body"
 
-    def __init__(self, size: int | None, limit: int) -> None:
+    def __init__(self, size: int | None, limit: int, setting: str | None = None) -> None:
         got = f"{size:,} bytes" if size is not None else f"more than {limit:,} bytes (counted while it was read)"
-        super().__init__(f"the request body is too large: {got}; at most {limit:,} bytes are accepted")
+        named = f" (setting {setting})" if setting else ""
+        super().__init__(f"the request body is too large: {got}; at most {limit:,} bytes are accepted{named}")
         self.size = size
         self.limit = limit
 

@@ -3,7 +3,8 @@
 The lifespan opens the layer store once (every built table, and the one zone index) and then each collection
 provider. What the routes read lives on ``app.state``: ``settings``, ``layers`` (the :class:`LayerStore`, or
 None without a build), ``collections``, and, with the event store open, ``events``, ``map_data`` and
-``event_counter``. Three caches are there from the start (None when their budget is 0): ``image_cache``
+``event_counter``, and ``workers`` (the :class:`~app.offload.WorkerPool` that draws static maps and classifies
+points in other processes). Three caches are there from the start (None when their budget is 0): ``image_cache``
 (rendered /map.png images, see :func:`app.routers.map._image`), ``summary_cache`` (zone summaries, see
 :func:`app.routers.analysis.summary_route`) and ``response_cache`` (the
 :class:`~app.http.response_cache.ResponseStore` of the immutable layer responses). ``vendor_problem`` says which
@@ -42,6 +43,8 @@ from app.http.logging import RequestIdMiddleware
 from app.http.protocol import ProtocolMiddleware
 from app.http.response_cache import ResponseCacheMiddleware, ResponseStore
 from app.layerstore import LayerStore
+from app.memory import limit_malloc_arenas
+from app.offload import WorkerPool
 from app.ogc.apidoc import describe_service
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
@@ -86,17 +89,20 @@ def create_app(
     settings: Settings | None = None,
     providers: Sequence[CollectionProvider] | None = None,
     static_dir: Path = STATIC_DIR,
+    prestart_workers: bool = False,
 ) -> FastAPI:
     """A new application; the layers and collections are loaded when its lifespan starts, not here.
 
     ``static_dir`` is the folder served under /static (the package's ``app/static``, with the vendored
-    front-end files the map pages need).
+    front-end files the map pages need). ``prestart_workers`` starts the worker processes (:mod:`app.offload`)
+    with the lifespan instead of on the first image or classification.
     """
     settings = settings or load_settings()
     chosen = list(COLLECTION_PROVIDERS if providers is None else providers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        limit_malloc_arenas(settings.service.malloc_arenas)  # before the thread pool allocates (app.memory)
         startup = Startup(settings, _open_layers(settings))
         with ExitStack() as stack:
             registry = CollectionRegistry()
@@ -105,6 +111,13 @@ def create_app(
             app.state.layers = startup.layers
             app.state.collections = registry
             _attach_events(app, startup, registry)
+            if startup.layers is not None:
+                with_events = getattr(app.state, "events", None) is not None
+                workers = WorkerPool(settings, startup.layers, app.state.map_data, with_events)
+                stack.callback(workers.close)
+                if prestart_workers:
+                    workers.prestart()
+                app.state.workers = workers
             yield
 
     app = FastAPI(

@@ -78,6 +78,25 @@ class ServiceSection(_Section):
         default=1, ge=1, le=64, description="Static map images (PNG, SVG, PDF) drawn at once per worker."
     )
     analysis_concurrency: int = Field(default=1, ge=1, le=64, description="Analysis requests run at once per worker.")
+    worker_processes: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description="Processes per server worker that draw static map images and classify points, so that they "
+        "do not stall other requests (0: in the server's own threads).",
+    )
+    worker_tasks: int = Field(
+        default=200,
+        ge=1,
+        description="Images or classifications a worker process handles before it is replaced (bounds its memory).",
+    )
+    malloc_arenas: int = Field(
+        default=2,
+        ge=0,
+        le=64,
+        description="glibc malloc arenas per process (0: glibc's default of 8 per core); few arenas keep the "
+        "memory of a threaded server from creeping up.",
+    )
     busy_wait: float = Field(
         default=10.0,
         ge=0,
@@ -173,6 +192,12 @@ class EventsSection(_Section):
     retry_after: int = Field(
         default=2, ge=1, le=3600, description="Retry-After (seconds) of a 503 sent while the database is down."
     )
+    sqlite_readers: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="SQLite read connections per worker (each keeps a 16 MiB page cache; reads wait for a free one).",
+    )
     max_limit: int = Field(default=10_000, ge=1, description="Largest page a query may ask for.")
     count_cap: int = Field(
         default=COUNT_CAP, ge=0, description="numberMatched is exact up to this many matches (or the end of the page)."
@@ -217,13 +242,26 @@ class AnalysisSection(_Section):
         default=None,
         description="Population GeoTIFF (persons per cell); default: the raster named by the layer manifest.",
     )
-    max_upload_bytes: int = Field(default=64 * 1024 * 1024, gt=0, description="Largest request body accepted.")
-    max_features: int = Field(default=1000, gt=0, description="Most input features in one overlap request.")
-    max_vertices: int = Field(
-        default=200_000, gt=0, description="Most vertices over all input geometries of a request."
+    # defaults sized for a 2-core machine: about a second of work at each limit (bench/LOAD.md)
+    max_upload_bytes: int = Field(
+        default=Limits.max_upload_bytes, gt=0, description="Largest analysis request body accepted (bytes)."
     )
-    max_rows: int = Field(default=1_000_000, gt=0, description="Most points (CSV rows or GeoJSON points) to classify.")
-    max_raster_cells: int = Field(default=50_000_000, gt=0, description="Most raster cells read for one zonal sum.")
+    max_features: int = Field(
+        default=Limits.max_features, gt=0, description="Most input features in one overlap request."
+    )
+    max_vertices: int = Field(
+        default=Limits.max_vertices,
+        gt=0,
+        description="Most vertices over all input geometries of a request (counted before the body is parsed).",
+    )
+    max_rows: int = Field(
+        default=Limits.max_rows,
+        gt=0,
+        description="Most points (CSV rows or GeoJSON points) to classify (a CSV is read no further than this).",
+    )
+    max_raster_cells: int = Field(
+        default=Limits.max_raster_cells, gt=0, description="Most raster cells read for one zonal sum."
+    )
     summary_cache_bytes: int = Field(
         default=8 * 1024 * 1024,
         ge=0,

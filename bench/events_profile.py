@@ -130,20 +130,20 @@ def plans(record: dict[str, Any], args: argparse.Namespace) -> str:
 
 
 def _sqlite_plan(store: Any, sql: str, params: list[Any], query: q.Query) -> list[str]:
-    conn = store._reader()
-    lines = ["EXPLAIN QUERY PLAN:"] + [f"  {row[3]}" for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
-    west, south, east, north = query.bbox
-    steps = {
-        "R*Tree only (count of ids in the box)": (
-            "SELECT count(*) FROM events_rtree WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?",
-            [east, west, north, south],
-        ),
-        "the whole statement": (sql, params),
-    }
-    for label, (text, values) in steps.items():
-        t0 = time.perf_counter()
-        conn.execute(text, values).fetchall()
-        lines.append(f"{label}: {1000 * (time.perf_counter() - t0):.1f} ms")
+    with store._reader() as conn:
+        lines = ["EXPLAIN QUERY PLAN:"] + [f"  {row[3]}" for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+        west, south, east, north = query.bbox
+        steps = {
+            "R*Tree only (count of ids in the box)": (
+                "SELECT count(*) FROM events_rtree WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?",
+                [east, west, north, south],
+            ),
+            "the whole statement": (sql, params),
+        }
+        for label, (text, values) in steps.items():
+            t0 = time.perf_counter()
+            conn.execute(text, values).fetchall()
+            lines.append(f"{label}: {1000 * (time.perf_counter() - t0):.1f} ms")
     return lines
 
 

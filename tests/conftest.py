@@ -25,6 +25,7 @@ from testsupport import (
 from geodata.build import build_all
 from geodata.fetch import fetch_sources
 from geodata.layerdefs import load_registry
+from geodata.manifest import LAYERS_FOLDER
 from geodata.sources import load_catalogue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +81,15 @@ def built_data_dir(source_paths: dict[str, Path], tmp_path_factory: pytest.TempP
     catalogue = load_catalogue()
     data_dir = tmp_path_factory.mktemp("data")
     build_all(load_registry(catalogue), catalogue, source_paths, data_dir)
+    return data_dir
+
+
+@pytest.fixture
+def own_store_data_dir(built_data_dir: Path, tmp_path: Path) -> Path:
+    """A data folder sharing the built layers (a symlink) with an event store of its own, for scripts in bench/."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / LAYERS_FOLDER).symlink_to(built_data_dir / LAYERS_FOLDER, target_is_directory=True)
     return data_dir
 
 

@@ -73,3 +73,13 @@ class PgCluster:
             raise RuntimeError(
                 f"{program} failed after {time.monotonic() - started:.1f} s: {result.stderr.strip()[-1500:]}"
             )
+
+
+def new_cluster() -> PgCluster:
+    """A cluster made (initdb) but not started; the test is skipped (failed in CI) without the server binaries."""
+    from testsupport import require
+
+    bindir = postgres_bin()
+    require(bindir is not None, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin)")
+    assert bindir is not None
+    return PgCluster(bindir)

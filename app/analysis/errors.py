@@ -58,8 +58,10 @@ class InvalidParameter(InvalidInput):
 class LimitExceeded(AnalysisError):
     """Input larger than a configured limit (bytes, features, rows, vertices, raster cells)."""
 
-    def __init__(self, what: str, value: int, limit: int) -> None:
-        super().__init__(f"too many {what}: {value:,} > limit {limit:,}")
+    def __init__(self, what: str, value: int | None, limit: int, setting: str | None = None) -> None:
+        counted = f"{value:,}" if value is not None else "more"
+        hint = f" (setting analysis.{setting}, CZMAP_ANALYSIS__{setting.upper()})" if setting else ""
+        super().__init__(f"too many {what}: {counted} > limit {limit:,}{hint}")
         self.what = what
         self.value = value
         self.limit = limit

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -46,6 +46,9 @@ LAT_COLUMNS = ("latitude", "lat", "latdd", "latdeg", "decimallatitude", "breite"
 LON_COLUMNS = ("longitude", "lon", "lng", "long", "londd", "londeg", "decimallongitude", "laenge")
 #: Field separators recognised in the header row, in order of preference on a tie.
 CSV_SEPARATORS = (",", ";", "\t", "|")
+#: Arrays of a GeoJSON body that may not be positions (rings, bounding boxes, lists in properties), on top of a
+#: tenth of them, before the body is refused unparsed (:func:`parse_json`).
+ARRAY_SLACK = 1000
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
 
 #: Precision radius (metres) for each UCDP GED ``where_prec`` code. 1 (exact location) is taken as exact, 0 m:
@@ -81,8 +84,14 @@ class Points:
         return int(self.lon.size)
 
 
-def parse_json(body: bytes) -> Any:
-    """Parse a JSON body, naming where it breaks.
+def parse_json(body: bytes, check_positions: Callable[[int, int], None] | None = None) -> Any:
+    """Parse a JSON body, naming where it breaks; with ``check_positions``, refuse far too many positions first.
+
+    ``check_positions`` is a :class:`Limits` check (``check_vertices``, ``check_rows``). Each GeoJSON position is
+    one JSON array, so the body's ``[`` bound its positions from above: counting them costs milliseconds where
+    parsing 1,000,000 positions costs seconds and hundreds of MiB. A body is refused here only when its arrays
+    exceed the limit by more than a tenth plus :data:`ARRAY_SLACK` (rings, bounding boxes, lists in properties);
+    the exact count follows the parse.
 
     Examples
     --------
@@ -94,6 +103,9 @@ def parse_json(body: bytes) -> Any:
     """
     if not body.strip():
         raise MalformedInput("empty request body: send GeoJSON")
+    if check_positions is not None:
+        arrays = body.count(b"[")
+        check_positions(arrays, arrays // 10 + ARRAY_SLACK)
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -116,13 +128,13 @@ def read_features(obj: Any, limits: Limits, repair: bool = False) -> Features:
     """
     features = _feature_list(obj)
     limits.check_features(len(features))
+    limits.check_vertices(sum(_positions(feature.get("geometry")) for feature in features))
     ids, props, geoms = [], [], []
     for position, feature in enumerate(features):
         ids.append(feature.get("id", position))
         props.append(_properties(feature, position))
         geoms.append(_geometry(feature.get("geometry"), position))
     array = np.asarray(geoms, dtype=object) if geoms else np.empty(0, dtype=object)
-    limits.check_vertices(int(shapely.get_num_coordinates(array).sum()))
     array = _to_crs84(array, obj)
     return Features(ids, props, _validated(array, ids, repair))
 
@@ -168,8 +180,9 @@ def read_csv_points(body: bytes, limits: Limits) -> Points:
     [39.5]
 
     """
-    frame = _read_csv(body)
-    limits.check_rows(len(frame))
+    frame = _read_csv(body, limits.max_rows + 1)  # one row more than the limit shows it is passed
+    if len(frame) > limits.max_rows:
+        limits.check_rows(None)
     columns: dict[str, str] = {}
     for column in frame.columns:
         columns.setdefault(_column_key(column), column)
@@ -206,7 +219,8 @@ def _separator(text: str) -> str:
     return CSV_SEPARATORS[counts.index(max(counts))]
 
 
-def _read_csv(body: bytes) -> pd.DataFrame:
+def _read_csv(body: bytes, max_rows: int) -> pd.DataFrame:
+    """The CSV as text columns, at most ``max_rows`` rows parsed (what follows is not read)."""
     if not body.strip():
         raise MalformedInput("empty request body: send CSV with a header row")
     try:
@@ -218,7 +232,12 @@ def _read_csv(body: bytes) -> pd.DataFrame:
         raise MalformedInput("CSV is empty or binary: send text with a header row")
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=_separator(text), dtype=str, keep_default_na=False, skipinitialspace=True
+            io.StringIO(text),
+            sep=_separator(text),
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            nrows=max_rows,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
         raise MalformedInput(f"CSV does not parse: {str(exc).strip()}") from None
@@ -303,6 +322,32 @@ def _feature_list(obj: Any) -> list[dict[str, Any]]:
     raise InvalidInput(
         f"unknown GeoJSON type {str(kind)[:60]!r}; expected a geometry, a Feature or a FeatureCollection"
     )
+
+
+def _positions(geometry: Any) -> int:
+    """The positions of a GeoJSON geometry, counted before any is read (0 for what is not a geometry)."""
+    if not isinstance(geometry, dict):
+        return 0
+    if geometry.get("type") == "GeometryCollection":
+        members = geometry.get("geometries")
+        return sum(_positions(member) for member in members) if isinstance(members, list) else 0
+    return _count_positions(geometry.get("coordinates"))
+
+
+def _count_positions(coords: Any) -> int:
+    """Positions in a coordinates array, a list of positions by its length (a 1,000,000-vertex ring: one len).
+
+    >>> _count_positions([[[0, 0], [1, 0], [1, 1], [0, 0]]]), _count_positions([46.5, 39.5])
+    (4, 1)
+    """
+    if not isinstance(coords, list) or not coords:
+        return 0
+    first = coords[0]
+    if not isinstance(first, list):
+        return 1
+    if first and not isinstance(first[0], list):
+        return len(coords)
+    return sum(_count_positions(member) for member in coords)
 
 
 def _list(obj: dict[str, Any], kind: str) -> list[Any]:

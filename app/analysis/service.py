@@ -56,7 +56,7 @@ def run_overlap(
     infos = infos or LayerInfos()
     layer_objs = index.select(layers)
     selected = [layer.id for layer in layer_objs]
-    features = read_features(parse_json(body), limits, repair=repair)
+    features = read_features(parse_json(body, limits.check_vertices), limits, repair=repair)
     days = change_days(layer_objs, period)
     answers = []
     for n, day in enumerate(days):
@@ -86,7 +86,7 @@ def read_points(body: bytes, media_type: str, limits: Limits) -> Points:
     if kind in CSV_TYPES:
         return read_csv_points(body, limits)
     if kind in JSON_TYPES or not kind:
-        return read_geojson_points(parse_json(body), limits)
+        return read_geojson_points(parse_json(body, limits.check_rows), limits)
     raise UnsupportedMediaType(f"cannot read a body of type {kind!r}; send {', '.join(sorted(JSON_TYPES | CSV_TYPES))}")
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from threading import Lock
 
 from app.collections import temporal
 from app.collections.base import (
@@ -43,6 +43,10 @@ logger = logging.getLogger(__name__)
 COLLECTION_ID = "events"
 #: The whole world, published as the extent of an empty store.
 WORLD = (-180.0, -90.0, 180.0, 90.0)
+#: The version published while the database has not been reached since the start (a new one follows).
+UNAVAILABLE = "unavailable"
+#: Seconds between attempts to seed a store that was down at start.
+SEED_RETRY = 2.0
 _KIND_TYPES: dict[Kind, tuple[QueryableType, str | None]] = {
     Kind.TEXT: ("string", None),
     Kind.INT: ("integer", None),
@@ -69,7 +73,7 @@ class EventsCollection:
         self.service = service
         self.settings = settings or EventsSection()
         self._queryables = {name: _queryable(name, kind) for name, kind in QUERYABLES.items()}
-        self._lock = Lock()
+        self._lock = threading.Lock()
         self._meta: tuple[str, CollectionMeta] | None = None
 
     @property
@@ -77,13 +81,16 @@ class EventsCollection:
         """Metadata with the current version and extent (the extent is re-read only after a change).
 
         While the database is down, the metadata last read is given (so the list of collections stays served);
-        before any was read, :class:`~app.events.errors.StoreDown` is raised.
+        before any was read (the service started during an outage), metadata with the whole world as extent and
+        the version ``unavailable``.
         """
         try:
             version = self.service.store.data_version()
         except StoreDown:
             if self._meta is None:
-                raise
+                return _meta(
+                    UNAVAILABLE, StoreExtent(0, None, None, None), getattr(self.service.store, "count_cap", None)
+                )
             return self._meta[1]
         with self._lock:
             if self._meta is None or self._meta[0] != version:
@@ -135,22 +142,49 @@ def event_collections(startup: Startup) -> Iterator[list[EventsCollection]]:
     """Provider for ``app.main.COLLECTION_PROVIDERS``: open (and seed) the event store, close it at shutdown.
 
     ``settings.events.database_url`` chooses the store (SQLite in the data folder by default); zones of written
-    events come from the layer store's zone index.
+    events come from the layer store's zone index. A PostgreSQL database that cannot be reached does not stop the
+    start: event requests answer 503 until it can, and the seeding waits for it in a background thread.
     """
     settings = startup.settings
     if startup.layers is None:
         raise StoreUnavailable(f"the event store needs the built layers (for zones): none in {settings.data_dir}")
     try:
-        service = open_service(settings, startup.layers.zones)
+        service = open_service(settings, startup.layers.zones, start_down=True)
     except Exception as exc:
         where = settings.sqlite_path if settings.events.backend == "sqlite" else "CZMAP_EVENTS__DATABASE_URL"
         raise StoreUnavailable(f"cannot open the event store ({settings.events.backend} at {where}): {exc}") from exc
+    stopped = threading.Event()
+    seeder = None
     try:
         if settings.events.seed:
-            seed_if_empty(service)
+            seeder = _seed_when_reachable(service, stopped)
         yield [EventsCollection(service, settings.events)]
     finally:
+        stopped.set()
+        if seeder is not None:
+            seeder.join()
         service.store.close()
+
+
+def _seed_when_reachable(service: EventService, stopped: threading.Event) -> threading.Thread | None:
+    """Seed now; if the database is down, retry every :data:`SEED_RETRY` s in a thread (returned) until it is up."""
+    try:
+        seed_if_empty(service)
+        return None
+    except StoreDown:
+        pass
+
+    def retry() -> None:
+        while not stopped.wait(SEED_RETRY):
+            try:
+                seed_if_empty(service)
+                return
+            except StoreDown:
+                continue
+
+    thread = threading.Thread(target=retry, name="czmap-seed", daemon=True)
+    thread.start()
+    return thread
 
 
 def seed_if_empty(service: EventService) -> int:

@@ -328,8 +328,12 @@ def _check_patch(patch: Mapping[str, Any]) -> None:
         raise ValidationError(problems)
 
 
-def open_store(settings: Settings) -> EventStore:
-    """Open (and migrate) the event store that ``settings.events`` selects."""
+def open_store(settings: Settings, start_down: bool = False) -> EventStore:
+    """Open (and migrate) the event store that ``settings.events`` selects.
+
+    With ``start_down``, a PostgreSQL database that cannot be reached yet does not stop the opening: the store
+    answers :class:`~app.events.errors.StoreDown` until it can (the service starts during an outage).
+    """
     events = settings.events
     if events.backend == "postgis":
         from app.events.store.postgis import PostgisEventStore
@@ -342,12 +346,15 @@ def open_store(settings: Settings) -> EventStore:
             retry_after=events.retry_after,
             max_limit=events.max_limit,
             count_cap=events.count_cap,
+            start_down=start_down,
         )
     from app.events.store.sqlite import SqliteEventStore
 
-    return SqliteEventStore(settings.sqlite_path, max_limit=events.max_limit, count_cap=events.count_cap)
+    return SqliteEventStore(
+        settings.sqlite_path, max_limit=events.max_limit, count_cap=events.count_cap, readers=events.sqlite_readers
+    )
 
 
-def open_service(settings: Settings, zones: ZoneIndex) -> EventService:
+def open_service(settings: Settings, zones: ZoneIndex, start_down: bool = False) -> EventService:
     """Open the store that ``settings`` selects, computing zones with the layer store's ``zones`` index."""
-    return EventService(open_store(settings), zones, region=settings.events.region)
+    return EventService(open_store(settings, start_down), zones, region=settings.events.region)

@@ -126,7 +126,9 @@ def error_response(
 async def _domain_error(request: Request, exc: Exception) -> Response:
     status, code = status_of(exc)
     if status >= 500:
-        logger.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
+        # a database outage answers every event request 503: the store logs the outage and its end once (WARNING)
+        level = logging.INFO if isinstance(exc, event_errors.StoreDown) else logging.ERROR
+        logger.log(level, "%s on %s: %s", type(exc).__name__, request.url.path, exc)
     parameter = getattr(exc, "parameter", None)
     problems = None
     if isinstance(exc, event_errors.ValidationError):

@@ -57,20 +57,22 @@ def check_parameters(request: Request) -> None:
         raise UnknownParameter(unknown, sorted(allowed))
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, setting: str | None = None) -> bytes:
     """The request body, refused with :class:`~app.errors.BodyTooLarge` as soon as it passes ``limit`` bytes.
+
+    ``setting`` names the setting of the limit in the refusal (``analysis.max_upload_bytes``).
 
     A declared ``Content-Length`` above the limit is refused before reading; a chunked body (or one that lies
     about its length) is counted while it is read, so no more than ``limit`` bytes plus one chunk are held.
     """
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(int(declared), limit)
+        raise BodyTooLarge(int(declared), limit, setting)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise BodyTooLarge(None, limit)
+            raise BodyTooLarge(None, limit, setting)
         chunks.append(chunk)
     return b"".join(chunks)
 

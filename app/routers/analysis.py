@@ -115,7 +115,7 @@ def binary_response(content: bytes, fmt: OutputFormat) -> Response:
 
 async def read_body(request: Request, settings: Annotated[AnalysisSection, Depends(get_settings)]) -> bytes:
     """The request body, refused with 413 as soon as it passes ``max_upload_bytes`` (chunked bodies too)."""
-    return await http_request.read_body(request, settings.limits.max_upload_bytes)
+    return await http_request.read_body(request, settings.limits.max_upload_bytes, "analysis.max_upload_bytes")
 
 
 def _layer_list(value: str | None) -> list[str] | None:
@@ -203,17 +203,17 @@ async def classify_route(
     request: Request,
     params: Annotated[ClassifyParams, Depends()],
     period: Annotated[Period, Depends(get_period)],
-    infos: Annotated[LayerInfos, Depends(get_layer_infos)],
     body: Annotated[bytes, Depends(read_body)],
-    index: Annotated[ZoneIndex, Depends(get_zone_index)],
+    layers: Annotated[LayerStore, Depends(get_layers)],
     settings: Annotated[AnalysisSection, Depends(get_settings)],
 ) -> Response:
-    """Read the points, then run :func:`app.analysis.service.run_classify` off the event loop."""
+    """Read the points, then run :func:`app.analysis.service.run_classify` in a worker process (app.offload).
+
+    Reading stays here: a body over a limit is refused without a trip to the worker.
+    """
     media_type = request.headers.get("content-type", "application/json")
     points = await run_in_threadpool(service.read_points, body, media_type, settings.limits)
-    result = await run_in_threadpool(
-        service.run_classify, index, points, params.format, _layer_list(params.layers), None, period, infos
-    )
+    result = await request.app.state.workers.classify(points, params.format, _layer_list(params.layers), period)
     if isinstance(result, bytes):
         return binary_response(result, params.format)
     if params.format is OutputFormat.CSV:

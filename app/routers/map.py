@@ -25,7 +25,7 @@ from app.webmap.embed import (
 )
 from app.webmap.embedpage import embed_page_html
 from app.webmap.errors import InvalidViewError, MapNotConfiguredError
-from app.webmap.render import ImageFormat, check_size, describe, render_png, view_events
+from app.webmap.render import ImageFormat, check_size, describe, view_events
 from app.webmap.sources import MapData
 from app.webmap.view import MapView, parse_view
 from geodata.manifest import Manifest
@@ -270,7 +270,8 @@ def _image(request: Request, view: MapView, width: str | None, height: str | Non
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
         return stored_response(cached)
-    image = render_png(view, get_manifest(request), get_map_data(request), width=w, height=h, fmt=fmt)
+    get_manifest(request), get_map_data(request)  # a missing build is answered before the work is sent
+    image = request.app.state.workers.render(view, w, h, fmt)  # in a worker process (app.offload)
     headers["X-Alt-Text"] = quote(image.alt, safe=" ,.;:()'/-")
     if fmt != "png":
         headers["Content-Disposition"] = f'inline; filename="map.{fmt}"'

@@ -10,30 +10,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
-from geodata.manifest import LAYERS_FOLDER
-
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
-@pytest.fixture
-def load_data_dir(built_data_dir: Path, tmp_path: Path) -> Path:
-    """A data folder sharing the built layers, with an event store of its own."""
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    (data_dir / LAYERS_FOLDER).symlink_to(built_data_dir / LAYERS_FOLDER, target_is_directory=True)
-    return data_dir
-
-
-def test_short_mixed_load_has_no_errors_and_loses_no_write(load_data_dir: Path, tmp_path: Path) -> None:
+def test_short_mixed_load_has_no_errors_and_loses_no_write(own_store_data_dir: Path, tmp_path: Path) -> None:
     sys.path.insert(0, str(BENCH))
     try:
         import mixed_load
     finally:
         sys.path.remove(str(BENCH))
     figures = mixed_load.main(
-        ["--data-dir", str(load_data_dir), "--duration", "6", "--warmup", "2", "--connections", "8"]
+        ["--data-dir", str(own_store_data_dir), "--duration", "6", "--warmup", "2", "--connections", "8"]
     )
     classes = figures["classes"]
     assert {name: c["errors"] for name, c in classes.items()} == dict.fromkeys(classes, 0)

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pgcluster import PgCluster, postgres_bin
-from testsupport import make_settings, require
+from pgcluster import PgCluster, new_cluster
+from testsupport import make_settings
 
 from app.events.auth import create_key
 from app.main import create_app
@@ -26,10 +26,7 @@ ITEMS = "/collections/events/items"
 @pytest.fixture(scope="module")
 def pg_cluster() -> Iterator[PgCluster]:
     """A cluster of our own on a free port (the shared server is never stopped)."""
-    bindir = postgres_bin()
-    require(bindir is not None, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin)")
-    assert bindir is not None
-    cluster = PgCluster(bindir)
+    cluster = new_cluster()
     try:
         cluster.start()
         yield cluster

@@ -8,11 +8,17 @@ to reach it (pool timeout, refused or broken connection) is raised as :class:`~a
 with Retry-After). Each connection is checked before it is lent, so none left stale by a restart reaches a
 request; reconnection attempts give up after a few seconds and start again with the next request, so the store
 recovers by itself, within seconds of the database's return, however long it was away.
+
+With ``start_down=True`` (the service does this) the store also opens while the database cannot be reached: every
+call raises :class:`StoreDown` until it answers, and the migrations run on the first connection that succeeds.
+Only the first failure and each change of state (down, back up) are logged at WARNING; the individual refusals
+in between are logged at DEBUG, so an outage does not flood the log.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -155,6 +161,9 @@ class PostgisEventStore(SqlEventStore):
         Seconds a caller waits for a connection before :class:`~app.events.errors.StoreDown` is raised.
     retry_after
         Seconds a client is told to wait (``StoreDown.retry_after``).
+    start_down
+        Open even when the database cannot be reached (calls raise :class:`StoreDown` until it can); without it,
+        an unreachable database raises :class:`StoreDown` here.
 
     """
 
@@ -169,11 +178,16 @@ class PostgisEventStore(SqlEventStore):
         count_cap: int = COUNT_CAP,
         pool_timeout: float = 5.0,
         retry_after: int = 2,
+        start_down: bool = False,
     ) -> None:
         self.dialect = PostgisDialect()
         self.max_limit, self.count_cap = max_limit, count_cap
         self.retry_after = retry_after
         self._down_until = 0.0
+        self._down = False  # the state last logged: a change is logged once, at WARNING
+        self._target_version = target_version
+        self._migrated = False
+        self._migrate_lock = threading.Lock()
         self._pool = ConnectionPool(
             url.replace("postgres://", "postgresql://", 1),
             min_size=1,
@@ -186,15 +200,21 @@ class PostgisEventStore(SqlEventStore):
             reconnect_timeout=RECONNECT_TIMEOUT,
             open=False,
         )
+        self._pool.open(wait=False)
         try:
-            self._pool.open(wait=True, timeout=max(pool_timeout, CONNECT_TIMEOUT))
-            self._migrate(target_version)
+            with self._connection(timeout=max(pool_timeout, CONNECT_TIMEOUT)):  # the first one migrates the schema
+                pass
+        except StoreDown:
+            if not start_down:
+                self._pool.close()
+                raise
+            logger.warning("the event database cannot be reached at start; event requests answer 503 until it can")
         except BaseException:
             self._pool.close()
             raise
 
     @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+    def _connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:
         """A pooled connection; a database that cannot be reached raises :class:`StoreDown`.
 
         After a failure, calls fail at once for :data:`FAIL_FAST` seconds (a request that reads the store three
@@ -204,15 +224,37 @@ class PostgisEventStore(SqlEventStore):
         if time.monotonic() < self._down_until:
             raise StoreDown(message, self.retry_after)
         try:
-            with self._pool.connection() as conn:
+            with self._pool.connection(timeout=timeout) as conn:
+                if not self._migrated:
+                    self._migrate(conn)
+                self._state(down=False, reason="")
                 yield conn
         except psycopg.OperationalError as exc:  # PoolTimeout, refused or broken connection, server shutdown
             self._down_until = time.monotonic() + FAIL_FAST
-            logger.warning("event database unavailable: %s", _first_line(exc))
+            self._state(down=True, reason=_first_line(exc))
             raise StoreDown(message, self.retry_after) from exc
 
-    def _migrate(self, target: int | None) -> None:
-        with self._connection() as conn, conn.transaction():
+    def _state(self, down: bool, reason: str) -> None:
+        """Log a change between reachable and unreachable once at WARNING, a repeated failure at DEBUG."""
+        if down == self._down:
+            if down:
+                logger.debug("event database still unavailable: %s", reason)
+            return
+        self._down = down
+        if down:
+            logger.warning("event database unavailable: %s", reason)
+        else:
+            logger.warning("event database reachable again")
+
+    def _migrate(self, conn: psycopg.Connection[Any]) -> None:
+        """Apply the pending migrations once per store (on its first connection), under the advisory lock."""
+        with self._migrate_lock:
+            if not self._migrated:
+                self._apply_migrations(conn, self._target_version)
+                self._migrated = True
+
+    def _apply_migrations(self, conn: psycopg.Connection[Any], target: int | None) -> None:
+        with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", [_MIGRATION_LOCK])
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at timestamptz)"

@@ -2,13 +2,18 @@
 
 Durability: WAL with ``synchronous=FULL``, so a transaction is on disk (the WAL fsynced) before ``COMMIT``
 returns; ``NORMAL`` would be faster but may lose the last commits on power loss, and an acknowledged write
-must never be lost. Writes go through one connection under a lock (``BEGIN IMMEDIATE``); reads use one
-connection per thread and see the last committed state without blocking the writer.
+must never be lost. Writes go through one connection under a lock (``BEGIN IMMEDIATE``); reads borrow one of at
+most ``readers`` connections and see the last committed state without blocking the writer.
+
+Memory: each connection keeps its own page cache (:data:`CACHE_KIB`), so the readers are a bounded pool, not one
+per thread: the server's thread pool has 40 threads, and a reader each held up to 1.3 GB per worker once every
+thread had read (bench/LOAD.md). The file itself is read through ``mmap``, shared with the OS page cache.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -30,7 +35,9 @@ from app.events.store.sql import SqlEventStore
 
 BUSY_TIMEOUT_S = 30.0
 #: Page cache per connection, and memory-mapped reads (shared by all connections through the OS page cache).
-CACHE_KIB = 32_768
+CACHE_KIB = 16_384
+#: Read connections at most, by default (a read waits for one when all are lent).
+READERS = 4
 MMAP_BYTES = 1 << 30
 #: Days pad the R*Tree's time extent on both sides (migration 0004): never zero, and whole-day tests stay exact.
 DAY_PAD = 0.25
@@ -130,21 +137,30 @@ class SqliteEventStore(SqlEventStore):
         The largest page a query may ask for.
     count_cap
         numberMatched is exact up to this many matches (see :data:`~app.events.store.base.COUNT_CAP`).
+    readers
+        Read connections at most (each with its own page cache of :data:`CACHE_KIB`).
 
     """
 
     backend: ClassVar[str] = "sqlite"
 
     def __init__(
-        self, path: Path, target_version: int | None = None, max_limit: int = 10_000, count_cap: int = COUNT_CAP
+        self,
+        path: Path,
+        target_version: int | None = None,
+        max_limit: int = 10_000,
+        count_cap: int = COUNT_CAP,
+        readers: int = READERS,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.dialect = SqliteDialect()
         self.max_limit, self.count_cap = max_limit, count_cap
+        self.max_readers = readers
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._readers_lock = threading.Lock()
         self._writer = self._connect()
         self._migrate(target_version)
@@ -187,11 +203,12 @@ class SqliteEventStore(SqlEventStore):
     @contextmanager
     def _cursor(self, write: bool) -> Iterator[sqlite3.Cursor]:
         if not write:
-            cur = self._reader().cursor()
-            try:
-                yield cur
-            finally:
-                cur.close()
+            with self._reader() as conn:
+                cur = conn.cursor()
+                try:
+                    yield cur
+                finally:
+                    cur.close()
             return
         with self._write_lock:
             cur = self._writer.cursor()
@@ -216,15 +233,33 @@ class SqliteEventStore(SqlEventStore):
             finally:
                 cur.execute("COMMIT")
 
-    def _reader(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            conn.execute("PRAGMA query_only = ON")
-            self._local.conn = conn
-            with self._readers_lock:
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        """A read connection lent for the block; a read inside a read on the same thread gets the same one."""
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            yield held
+            return
+        conn = self._take_reader()
+        self._local.held = conn
+        try:
+            yield conn
+        finally:
+            self._local.held = None
+            self._idle.put(conn)
+
+    def _take_reader(self) -> sqlite3.Connection:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._readers_lock:
+            if len(self._readers) < self.max_readers:
+                conn = self._connect()
+                conn.execute("PRAGMA query_only = ON")
                 self._readers.append(conn)
-        return conn
+                return conn
+        return self._idle.get(timeout=BUSY_TIMEOUT_S)
 
     def close(self) -> None:
         """Close every connection (a checkpoint folds the WAL into the main file)."""
@@ -232,6 +267,7 @@ class SqliteEventStore(SqlEventStore):
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
+            self._idle = queue.LifoQueue()
         with self._write_lock:
             try:
                 self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")

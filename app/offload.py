@@ -1,0 +1,181 @@
+"""Static map rendering and point classification in worker processes, so they never hold the server's GIL.
+
+matplotlib's drawing and the classification hold the GIL for seconds: in the server's threads they stall every
+other request (read p99 of 6.8 s at 64 connections, bench/LOAD.md). :class:`WorkerPool` runs them in
+``service.worker_processes`` processes (spawned, never forked from a threaded server), each of which opens the
+layer store and the event store itself once, in :func:`_start`. A worker is replaced after
+``service.worker_tasks`` tasks, which bounds what matplotlib and GEOS keep between tasks. With 0 processes the
+work runs in the calling thread, as before (tests, and machines where a process per worker is too much).
+
+The pool is created in the app's lifespan and shut down with it; its processes start on the first task, or at
+once when the app is created with ``prestart_workers`` (``czmap serve`` does: a worker takes seconds to open the
+stores, which the first image would otherwise wait for; test apps do not, most never draw an image).
+Errors raised in a worker come back as the same class with the same message and attributes; a worker that died
+(killed, out of memory) is answered 503 (:class:`~app.errors.Busy`) and the pool is started afresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from app.errors import Busy
+
+if TYPE_CHECKING:
+    from app.analysis.dated import Period
+    from app.analysis.inputs import Points
+    from app.analysis.output import OutputFormat
+    from app.layerstore import LayerStore
+    from app.settings import Settings
+    from app.webmap.render import ImageFormat, StaticMap
+    from app.webmap.sources import MapData
+    from app.webmap.view import MapView
+
+
+@dataclass
+class _Worker:
+    """What a worker process opened once: the layer store and the map's data sources."""
+
+    layers: LayerStore
+    map_data: MapData
+
+
+_WORKER: _Worker | None = None
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An exception raised in a worker, carried back by class, message and attributes (any class pickles so)."""
+
+    cls: type[BaseException]
+    message: str
+    state: dict[str, Any]
+
+    def exception(self) -> BaseException:
+        exc = self.cls.__new__(self.cls)
+        BaseException.__init__(exc, self.message)
+        exc.__dict__.update(self.state)
+        return exc
+
+
+class WorkerPool:
+    """Worker processes for renders and classifications, as many as ``service.worker_processes`` (0: none).
+
+    ``layers`` and ``map_data`` are the app's own, used when there are no worker processes; ``with_events`` says
+    whether the map's events come from the event store (a worker opens it too) or there are none.
+    """
+
+    def __init__(self, settings: Settings, layers: LayerStore, map_data: MapData, with_events: bool) -> None:
+        self._here = _Worker(layers, map_data)
+        self._settings, self._with_events = settings, with_events
+        self._processes = settings.service.worker_processes
+        self._executor = self._new_executor() if self._processes else None
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self._processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start,
+            initargs=(self._settings, self._with_events),
+            max_tasks_per_child=self._settings.service.worker_tasks,
+        )
+
+    def render(self, view: MapView, width: int, height: int, fmt: ImageFormat) -> StaticMap:
+        """:func:`app.webmap.render.render_png` of the view (blocks the calling thread, not the GIL)."""
+        if self._executor is None:
+            return _render(self._here, view, width, height, fmt)
+        future = self._submit(_render, view, width, height, fmt)
+        concurrent.futures.wait([future])
+        return self._outcome(future)
+
+    async def classify(
+        self, points: Points, fmt: OutputFormat, layers: list[str] | None, period: Period
+    ) -> dict[str, Any] | str | bytes:
+        """:func:`app.analysis.service.run_classify` of the points, awaited off the event loop."""
+        if self._executor is None:
+            return await asyncio.to_thread(_classify, self._here, points, fmt, layers, period)
+        future = self._submit(_classify, points, fmt, layers, period)
+        await asyncio.wait([asyncio.wrap_future(future)])
+        return self._outcome(future)
+
+    def _submit(self, task: Any, *args: Any) -> Future[Any]:
+        assert self._executor is not None
+        try:
+            return self._executor.submit(_call, task, *args)
+        except BrokenProcessPool:  # a worker died (killed, out of memory): start afresh
+            self._executor = self._new_executor()
+            return self._executor.submit(_call, task, *args)
+
+    def _outcome(self, future: Future[Any]) -> Any:
+        """The finished task's result, its exception raised here; :class:`~app.errors.Busy` (503) if its worker died."""
+        if isinstance(future.exception(), BrokenProcessPool):
+            self._executor = self._new_executor()
+            raise Busy("the process drawing images and classifying points stopped; it is restarted, try again")
+        value = future.result()
+        if isinstance(value, _Failure):
+            raise value.exception()
+        return value
+
+    def prestart(self) -> None:
+        """Start every worker process now (each opens the stores), not on the first image or classification."""
+        if self._executor is not None:
+            for _ in range(self._processes):
+                self._executor.submit(_call, _ready)
+
+    def processes(self) -> list[int]:
+        """Process ids of the worker processes running now."""
+        running = getattr(self._executor, "_processes", None) or {}
+        return sorted(int(pid) for pid in running)
+
+    def close(self) -> None:
+        """Stop the worker processes (a task under way is finished first)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _start(settings: Settings, with_events: bool) -> None:
+    """Initializer of a worker process: open the layer store and (``with_events``) the event store, once."""
+    global _WORKER
+    from app.events.adapters import StoreEventSource
+    from app.events.service import open_service
+    from app.layerstore import LayerStore
+    from app.webmap.sources import EventSource, GeoJSONEvents, MapData, StoreZones
+
+    layers = LayerStore.open(settings.data_dir)
+    events: EventSource = GeoJSONEvents([])
+    if with_events:
+        events = StoreEventSource(open_service(settings, layers.zones, start_down=True))
+    _WORKER = _Worker(layers, MapData(zones=StoreZones(layers), events=events))
+
+
+def _call(task: Any, *args: Any) -> Any:
+    """Run ``task`` in a worker with what :func:`_start` opened; an exception comes back as a :class:`_Failure`."""
+    assert _WORKER is not None, "worker process started without _start"
+    try:
+        return task(_WORKER, *args)
+    except Exception as exc:  # noqa: BLE001 - every error goes back to the request that asked
+        return _Failure(type(exc), str(exc), dict(vars(exc)))
+
+
+def _ready(worker: _Worker) -> None:
+    """A task that does nothing: submitting it starts a worker process."""
+
+
+def _render(worker: _Worker, view: MapView, width: int, height: int, fmt: ImageFormat) -> StaticMap:
+    from app.webmap.render import render_png
+
+    return render_png(view, worker.layers.manifest, worker.map_data, width=width, height=height, fmt=fmt)
+
+
+def _classify(
+    worker: _Worker, points: Points, fmt: OutputFormat, layers: list[str] | None, period: Period
+) -> dict[str, Any] | str | bytes:
+    from app.analysis.dated import layer_infos
+    from app.analysis.service import run_classify
+
+    return run_classify(worker.layers.zones, points, fmt, layers, None, period, layer_infos(worker.layers))

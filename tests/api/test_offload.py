@@ -1,0 +1,87 @@
+"""Static map images and classifications drawn in a worker process (app.offload), through the app's lifespan.
+
+The answers are those of the in-process path (``service.worker_processes = 0``), errors raised in the worker
+come back with their class, status and message, and the worker processes end with the app.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from fastapi.testclient import TestClient
+from testsupport import make_settings
+
+from app.analysis.errors import LimitExceeded
+from app.main import create_app
+from app.offload import _Failure
+
+POINTS = b"id,lat,lon\nA,39.82,46.75\nB,40.18,44.51\nC,39.5,46.5\n"
+CSV = {"content-type": "text/csv"}
+
+
+def _client(data_dir: Path, tmp_path: Path, processes: int) -> TestClient:
+    database = f"sqlite:///{tmp_path / f'events-{processes}.sqlite'}"
+    settings = make_settings(data_dir, database_url=database, service={"worker_processes": processes})
+    return TestClient(create_app(settings))
+
+
+@pytest.fixture(scope="module")
+def clients(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, TestClient]]:
+    tmp_path = tmp_path_factory.mktemp("offload")
+    with _client(built_data_dir, tmp_path, 1) as pooled, _client(built_data_dir, tmp_path, 0) as inline:
+        yield pooled, inline
+
+
+def test_the_image_is_drawn_in_a_worker_process(clients: tuple[TestClient, TestClient]) -> None:
+    pooled, _ = clients
+    response = pooled.get("/map.png", params={"width": 400, "height": 300})
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    assert response.content.startswith(b"\x89PNG") and response.headers["X-Alt-Text"]
+    workers = pooled.app.state.workers.processes()  # type: ignore[attr-defined]
+    assert workers and os.getpid() not in workers
+
+
+def test_a_classification_in_a_worker_equals_the_one_in_process(clients: tuple[TestClient, TestClient]) -> None:
+    pooled, inline = clients
+    url = "/analysis/classify?format=json&layers=seven-districts,nagorno-karabakh"
+    answers = [client.post(url, content=POINTS, headers=CSV) for client in clients]
+    assert [a.status_code for a in answers] == [200, 200], answers[0].text
+    assert answers[0].json() == answers[1].json()
+
+
+def test_an_error_in_the_worker_keeps_its_status_and_message(clients: tuple[TestClient, TestClient]) -> None:
+    url = "/analysis/classify?format=png&datetime=2020-10-01/2020-10-31"
+    pooled, inline = (client.post(url, content=POINTS, headers=CSV) for client in clients)
+    assert 400 <= pooled.status_code < 500, pooled.text
+    assert (pooled.status_code, pooled.json()) == (inline.status_code, inline.json())
+
+
+def test_a_killed_worker_is_replaced_without_a_500(clients: tuple[TestClient, TestClient]) -> None:
+    pooled, _ = clients
+    assert pooled.get("/map.png", params={"width": 320, "height": 240}).status_code == 200
+    for pid in pooled.app.state.workers.processes():  # type: ignore[attr-defined]
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(1)  # the pool notices the death of its process
+    statuses = [pooled.get("/map.png", params={"width": 330 + n, "height": 240}).status_code for n in range(2)]
+    assert statuses[-1] == 200 and set(statuses) <= {200, 503}, statuses
+
+
+def test_a_failure_comes_back_as_its_class_with_its_attributes() -> None:
+    error = LimitExceeded("points (rows)", 7, 5, "max_rows")
+    back = _Failure(type(error), str(error), dict(vars(error))).exception()
+    assert isinstance(back, LimitExceeded) and str(back) == str(error)
+    assert (back.value, back.limit) == (7, 5)
+
+
+def test_worker_processes_end_with_the_app(built_data_dir: Path, tmp_path: Path) -> None:
+    with _client(built_data_dir, tmp_path, 1) as client:
+        assert client.get("/map.png", params={"width": 300, "height": 200}).status_code == 200
+        workers = client.app.state.workers.processes()  # type: ignore[attr-defined]
+        assert workers
+    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in workers)
