@@ -10,7 +10,7 @@ names of earlier releases (``CZMAP_DATABASE_URL``, ``CZMAP_TILE_URL`` ...) are s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -157,6 +157,30 @@ class MapSection(_Section):
         return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
+class TilesSection(_Section):
+    """Vector tiles (OGC API - Tiles): how deep they go, how events are drawn in them, and their cache."""
+
+    max_zoom: int = Field(default=18, ge=0, le=24, description="Deepest tile matrix offered (WebMercatorQuad zoom).")
+    event_point_zoom: int = Field(
+        default=10,
+        ge=0,
+        le=24,
+        description="From this zoom on, event tiles draw each event as a point; below it, counts per grid cell.",
+    )
+    max_features: int = Field(
+        default=5_000,
+        ge=256,
+        le=100_000,
+        description="Most event points one tile holds; a tile with more matches draws counts per cell instead.",
+    )
+    cell_pixels: Literal[8, 16, 32, 64] = Field(
+        default=16, description="Side of the grid cells events are counted in, in pixels of a 256-pixel tile."
+    )
+    cache_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=0, description="Memory for encoded tiles by data version, per worker (0: none)."
+    )
+
+
 class EventsSection(_Section):
     """The event store (embedded SQLite by default, or PostgreSQL/PostGIS) and its API limits."""
 
@@ -300,6 +324,7 @@ class Settings(BaseSettings):
     basemap: BasemapSection = Field(default_factory=BasemapSection)
     map: MapSection = Field(default_factory=MapSection)
     events: EventsSection = Field(default_factory=EventsSection)
+    tiles: TilesSection = Field(default_factory=TilesSection)
     analysis: AnalysisSection = Field(default_factory=AnalysisSection)
 
     @classmethod

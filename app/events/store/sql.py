@@ -87,6 +87,25 @@ class SqlEventStore(EventStore):
         matched = counted if complete and counted <= bound else None
         return EventPage([self._feature(row) for row in rows], matched, counted > query.offset + len(rows))
 
+    @contextmanager
+    def matching(self, query: EventQuery) -> Iterator[tuple[Any, str, list[Any]]]:
+        """A snapshot cursor, ``FROM events e ... WHERE ...`` of the events matching ``query`` and its bound values.
+
+        For readers that select their own columns and aggregates (vector tiles: :mod:`app.tiles.events`): the
+        bbox, datetime, equality filters and CQL of ``query`` apply as in :meth:`query`, its page does not.
+        """
+        interval = checked_interval(query.datetime)
+        params = Params(self.dialect.placeholder)
+        with self._snapshot() as cur:
+            first, last = self._start_days(cur)
+            if last is not None and interval[1] is not None:
+                last = min(last, interval[1])  # nothing that starts after the window can match
+            if first is None or last is None or last < first:
+                yield cur, "FROM events e WHERE 1 = 0", []
+                return
+            joins, where = self._where(query, interval, (first, last), params)
+            yield cur, f"FROM events e {joins} WHERE {where}", params.values
+
     def _start_days(self, cur: Any) -> tuple[date | None, date | None]:
         """The first and last ``date_start`` stored (two index lookups), or None for an empty store."""
         cur.execute("SELECT (SELECT min(date_start) FROM events), (SELECT max(date_start) FROM events)")
