@@ -89,21 +89,18 @@ class SqlEventStore(EventStore):
 
     @contextmanager
     def matching(self, query: EventQuery) -> Iterator[tuple[Any, str, list[Any]]]:
-        """A snapshot cursor, ``FROM events e ... WHERE ...`` of the events matching ``query`` and its bound values.
+        """A cursor, ``FROM events e ... WHERE ...`` of the events matching ``query`` and its bound values.
 
-        For readers that select their own columns and aggregates (vector tiles: :mod:`app.tiles.events`): the
-        bbox, datetime, equality filters and CQL of ``query`` apply as in :meth:`query`, its page does not.
+        For readers that select their own columns and aggregates in one statement (vector tiles:
+        :mod:`app.tiles.events`): the bbox, datetime, equality filters and CQL of ``query`` apply as in
+        :meth:`query`, its page does not. One statement sees one state, so no snapshot transaction is opened, and
+        the start days are bounded by the window alone (no look-up of the first and last stored).
         """
         interval = checked_interval(query.datetime)
         params = Params(self.dialect.placeholder)
-        with self._snapshot() as cur:
-            first, last = self._start_days(cur)
-            if last is not None and interval[1] is not None:
-                last = min(last, interval[1])  # nothing that starts after the window can match
-            if first is None or last is None or last < first:
-                yield cur, "FROM events e WHERE 1 = 0", []
-                return
-            joins, where = self._where(query, interval, (first, last), params)
+        starts = (date.min, interval[1] or date.max)  # nothing that starts after the window can match
+        joins, where = self._where(query, interval, starts, params)
+        with self._cursor(write=False) as cur:
             yield cur, f"FROM events e {joins} WHERE {where}", params.values
 
     def _start_days(self, cur: Any) -> tuple[date | None, date | None]:
