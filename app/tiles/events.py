@@ -1,15 +1,16 @@
 """Vector tiles of the event store, made in SQL: counts per grid cell at low zooms, each event above.
 
 Below ``settings.tiles.event_point_zoom`` (and in any tile where more than ``max_features`` events match) a
-tile holds one point per grid cell of ``cell_pixels`` pixels that has events, at the mean position of its
-events, with ``count`` and the sum of their ``fatalities``: the cell counts of one tile add up to the events
-in it, however many there are. A cell is half-open (its left and top edges in, its right and bottom edges
-out), so an event on a tile edge is counted in one tile only. Above, each event is a point with its ``id``,
-``date_start``, ``date_end``, ``event_type``, ``fatalities`` (best estimate) and ``sources`` (how many).
+tile holds one point at the centre of each grid cell of ``cell_pixels`` pixels that has events, with ``count``
+and the sum of their ``fatalities``: the cell counts of one tile add up to the events in it, however many there
+are. A cell is half-open (its west and south edges in, its east and north edges out), so an event on a tile edge
+is counted in one tile only. Above, each event is a point with its ``id``, ``date_start``, ``date_end``,
+``event_type``, ``fatalities`` (best estimate) and ``sources`` (how many).
 
-PostGIS writes the tile itself (``ST_AsMVT``/``ST_AsMVTGeom``); on SQLite the rows are encoded here
-(:mod:`app.tiles.mvt`). Both filter through the store's own query (:meth:`SqlEventStore.matching`): bbox
-through the spatial index, ``datetime`` by the events' dates, the CQL2 filter translated to SQL.
+PostGIS writes point tiles itself (``ST_AsMVT``/``ST_AsMVTGeom``); SQLite's rows, and the cells of both (a few
+hundred at most), are encoded here (:mod:`app.tiles.mvt`). Both filter through the store's own query
+(:meth:`SqlEventStore.matching`): bbox through the spatial index, ``datetime`` by the events' dates, the CQL2
+filter translated to SQL.
 """
 
 from __future__ import annotations
@@ -26,11 +27,10 @@ from app.events.errors import ValidationError
 from app.events.store.base import EventQuery
 from app.events.store.sql import SqlEventStore
 from app.settings import TilesSection
-from app.tiles.grid import BUFFER, EXTENT, HALF_WORLD, TileAddress
+from app.tiles.grid import BUFFER, EXTENT, HALF_WORLD, TileAddress, to_lonlat
 from app.tiles.mvt import encode_points, to_tile_units
 
-#: Spherical Mercator of the store's lon/lat columns, in the SQL both databases speak.
-MERCATOR_X = f"(e.lon * {HALF_WORLD / 180.0!r})"
+#: Spherical Mercator y of the store's latitude column (SQLite's math functions).
 MERCATOR_Y = f"(ln(tan(pi() / 4 + radians(e.lat) / 2)) * {HALF_WORLD / math.pi!r})"
 
 
@@ -64,8 +64,26 @@ class EventTiles(ABC):
         """The tile with a point per event, or None when more than ``limit`` match."""
 
     @abstractmethod
+    def _row_index(self, tile: TileAddress, cells: int) -> str:
+        """SQL of the grid row (0 at the top) of ``e`` in ``tile``, rows ``cells`` high; outside: < 0 or >= cells."""
+
     def _cells(self, tile: TileAddress, query: EventQuery) -> bytes:
-        """The tile with a point per grid cell holding events."""
+        """The tile with a point at the centre of each grid cell holding events: ``count`` and ``fatalities``."""
+        cells = 256 // self.settings.cell_pixels
+        west, _, east, _ = tile.lonlat_bounds()
+        column = f"floor((e.lon - {west!r}) * {cells / (east - west)!r})"  # Mercator x is linear in longitude
+        with self.store.matching(query) as (cur, source, values):
+            cur.execute(
+                "SELECT cx, cy, count(*), sum(coalesce(f, 0)) FROM "
+                f"(SELECT {column} AS cx, {self._row_index(tile, cells)} AS cy, e.fatalities_best AS f {source}) p "
+                f"WHERE cx >= 0 AND cx < {cells} AND cy >= 0 AND cy < {cells} GROUP BY cx, cy",
+                values,
+            )
+            rows = cur.fetchall()
+        step = EXTENT / cells
+        x = (np.array([r[0] for r in rows], dtype=float) + 0.5) * step
+        y = (np.array([r[1] for r in rows], dtype=float) + 0.5) * step
+        return encode_points(self.name, tile, x, y, [{"count": int(r[2]), "fatalities": int(r[3])} for r in rows])
 
     def _query(self, tile: TileAddress, buffer: int, interval: TimeInterval | None, cql: Any) -> EventQuery:
         dates = (interval.start, interval.end) if interval is not None else None
@@ -75,17 +93,6 @@ class EventTiles(ABC):
         return (
             "e.id AS id, CAST(e.date_start AS text) AS date_start, CAST(e.date_end AS text) AS date_end, "
             f"e.event_type AS event_type, e.fatalities_best AS fatalities, {self.sources_count} AS sources"
-        )
-
-    def _cell_rows(self, tile: TileAddress, source: str) -> str:
-        """SQL of the cells of ``tile`` holding events of ``source`` (FROM ... WHERE): count, fatalities, mean x, y."""
-        left, bottom, right, top = tile.bounds
-        cell = tile.size * self.settings.cell_pixels / 256
-        return (
-            "SELECT count(*) AS n, sum(coalesce(f, 0)) AS fatalities, avg(mx) AS mx, avg(my) AS my FROM "
-            f"(SELECT {MERCATOR_X} AS mx, {MERCATOR_Y} AS my, e.fatalities_best AS f {source}) p "
-            f"WHERE mx >= {left!r} AND mx < {right!r} AND my > {bottom!r} AND my <= {top!r} "
-            f"GROUP BY floor((mx - {left!r}) / {cell!r}), floor(({top!r} - my) / {cell!r})"
         )
 
 
@@ -105,47 +112,39 @@ class SqliteEventTiles(EventTiles):
         x, y = to_tile_units(tile, coords[:, 0], coords[:, 1])
         return encode_points(self.name, tile, x, y, [dict(zip(names, r[2:], strict=True)) for r in rows])
 
-    def _cells(self, tile: TileAddress, query: EventQuery) -> bytes:
-        with self.store.matching(query) as (cur, source, values):
-            cur.execute(self._cell_rows(tile, source), values)
-            rows = cur.fetchall()
-        left, _, _, top = tile.bounds
-        scale = EXTENT / tile.size
-        x = (np.array([r[2] for r in rows], dtype=float) - left) * scale
-        y = (top - np.array([r[3] for r in rows], dtype=float)) * scale
-        return encode_points(self.name, tile, x, y, [{"count": int(r[0]), "fatalities": int(r[1])} for r in rows])
+    def _row_index(self, tile: TileAddress, cells: int) -> str:
+        """From the Mercator y of the latitude (SQLite's math functions)."""
+        _, bottom, _, _ = tile.bounds
+        return f"({cells - 1} - floor(({MERCATOR_Y} - {bottom!r}) * {cells / tile.size!r}))"
 
 
 class PostgisEventTiles(EventTiles):
-    """Tiles written by PostGIS (``ST_AsMVT``), one statement each."""
+    """Point tiles written by PostGIS (``ST_AsMVT``) in one statement; cells counted by PostgreSQL."""
 
     sources_count = "coalesce(jsonb_array_length(e.sources), 0)"
 
     def _points(self, tile: TileAddress, query: EventQuery, limit: int) -> bytes | None:
-        geometry = f"ST_AsMVTGeom(ST_Transform(e.geom, 3857), {_envelope(tile)}, {EXTENT}, {BUFFER}, true)"
+        """The tile, unless more than ``limit`` events match: then only they are counted, nothing is encoded."""
+        geometry = f"ST_AsMVTGeom(ST_Transform(t.geom, 3857), {_envelope(tile)}, {EXTENT}, {BUFFER}, true)"
         with self.store.matching(query) as (cur, source, values):
             cur.execute(
-                f"WITH t AS (SELECT {self._point_columns()}, {geometry} AS geom {source} LIMIT {limit + 1}) "
-                f"SELECT ST_AsMVT(t, %s, {EXTENT}, 'geom'), count(*) FROM t",
+                f"WITH t AS MATERIALIZED (SELECT {self._point_columns()}, e.geom AS geom {source} LIMIT {limit + 1}),"
+                " n AS (SELECT count(*) AS found FROM t) "
+                "SELECT (SELECT found FROM n), (SELECT ST_AsMVT(m, %s, "
+                f"{EXTENT}, 'geom') FROM (SELECT t.id, t.date_start, t.date_end, t.event_type, t.fatalities, "
+                f"t.sources, {geometry} AS geom FROM t WHERE (SELECT found FROM n) <= {limit}) m)",
                 [*values, self.name],
             )
-            body, found = cur.fetchone()
+            found, body = cur.fetchone()
         if found > limit:
             return None
         return bytes(body or b"")
 
-    def _cells(self, tile: TileAddress, query: EventQuery) -> bytes:
-        point = "ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)"
-        with self.store.matching(query) as (cur, source, values):
-            cur.execute(
-                "SELECT ST_AsMVT(a, %s, "
-                f"{EXTENT}, 'geom') FROM (SELECT CAST(c.n AS integer) AS count, CAST(c.fatalities AS integer) "
-                f"AS fatalities, ST_AsMVTGeom({point}, {_envelope(tile)}, {EXTENT}, {BUFFER}, true) AS geom "
-                f"FROM ({self._cell_rows(tile, source)}) c) a",
-                [self.name, *values],
-            )
-            body = cur.fetchone()[0]
-        return bytes(body or b"")
+    def _row_index(self, tile: TileAddress, cells: int) -> str:
+        """By the latitudes of the rows' edges (one binary search a row, no trigonometry)."""
+        _, bottom, _, _ = tile.bounds
+        edges = to_lonlat(np.zeros(cells + 1), bottom + np.arange(cells + 1) * (tile.size / cells))[1]
+        return f"({cells} - width_bucket(e.lat, ARRAY[{', '.join(repr(float(v)) for v in edges)}]::float8[]))"
 
 
 def event_tiles(collection: EventsCollection, settings: TilesSection) -> EventTiles:
