@@ -144,6 +144,12 @@ class MapSection(_Section):
         default=10_000, ge=100, le=200_000, description="Most events one view loads into the browser."
     )
     page_size: int = Field(default=1_000, ge=10, le=10_000, description="Features requested per page from the API.")
+    event_tiles_above: int = Field(
+        default=1_000,
+        ge=1,
+        description="A view holding more events than this draws them from the event vector tiles (counts per area) "
+        "instead of loading each one.",
+    )
     image_cache_bytes: int = Field(
         default=32 * 1024 * 1024,
         ge=0,

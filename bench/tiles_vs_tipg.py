@@ -213,8 +213,8 @@ def markdown(record: dict[str, Any]) -> str:
         "points above; tipg: every point up to 10,000 per tile, the same five properties. Before timing, the "
         f"point counts of ours and tipg agreed in {record['checks']} tiles.",
         "",
-        "| zoom | tiles | server | req/s | p50 ms | p99 ms | req per server CPU-s | ours / tipg |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|",
+        "| zoom | tiles | server | req/s | p50 ms | p99 ms | req per server CPU-s | errors / requests | ours / tipg |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for zoom, by_server in record["results"].items():
         tipg = by_server["tipg"]["rps"]
@@ -222,7 +222,7 @@ def markdown(record: dict[str, Any]) -> str:
             ratio = f"{s['rps'] / tipg:.2f}x" if name != "tipg" and tipg else ""
             lines.append(
                 f"| {zoom} | {record['tile_counts'][zoom]} | {name} | {s['rps']:,.0f} | {s['p50_ms']:.2f} | "
-                f"{s['p99_ms']:.2f} | {s['req_per_cpu_s']:,.0f} | {ratio} |"
+                f"{s['p99_ms']:.2f} | {s['req_per_cpu_s']:,.0f} | {s['errors']} / {s['requests']} | {ratio} |"
             )
     lines += ["", f"Every run: `bench/results/tiles-{record['run']}.json` (git-ignored).", "<!-- /tiles_vs_tipg -->"]
     return "\n".join(lines)
@@ -262,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
                     paths_file.write_text("\n".join(path_of(name, t) for t in tiles[z]) + "\n")
                     stats = measure(server, paths_file, args, client_cpus)
                     runs[z][name].append(stats)
-                    print(f"  z{z} {name:13} {stats['rps']:8.1f} req/s  load {stats['loadavg_1m_after']:.2f}")
+                    errors, avg = sum(stats["errors"].values()), stats["loadavg_1m_after"]
+                    print(f"  z{z} {name:13} {stats['rps']:8.1f} req/s  errors {errors}  load {avg:.2f}")
         for z, by_server in runs.items():
             results[z] = {
                 name: {
@@ -271,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                     "p99_ms": median(r["latency_us"]["p99"] for r in rs) / 1000,
                     "req_per_cpu_s": median(r["req_per_cpu_s"] for r in rs),
                     "loadavg_1m_after": max(r["loadavg_1m_after"] for r in rs),
+                    "errors": sum(sum(r["errors"].values()) for r in rs),
+                    "requests": sum(r["requests"] for r in rs),
                 }
                 for name, rs in by_server.items()
             }
