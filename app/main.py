@@ -4,11 +4,12 @@ The lifespan opens the layer store once (every built table, and the one zone ind
 provider. What the routes read lives on ``app.state``: ``settings``, ``layers`` (the :class:`LayerStore`, or
 None without a build), ``collections``, and, with the event store open, ``events``, ``map_data`` and
 ``event_counter``, and ``workers`` (the :class:`~app.offload.WorkerPool` that draws static maps and classifies
-points in other processes). Three caches are there from the start (None when their budget is 0): ``image_cache``
+points in other processes). Four caches are there from the start (None when their budget is 0): ``image_cache``
 (rendered /map.png images, see :func:`app.routers.map._image`), ``summary_cache`` (zone summaries, see
-:func:`app.routers.analysis.summary_route`) and ``response_cache`` (the
-:class:`~app.http.response_cache.ResponseStore` of the immutable layer responses). ``vendor_problem`` says which
-front-end files of the map are missing (None when all are installed; see :mod:`app.webmap.assets`).
+:func:`app.routers.analysis.summary_route`), ``tile_cache`` (encoded vector tiles, see :mod:`app.routers.tiles`)
+and ``response_cache`` (the :class:`~app.http.response_cache.ResponseStore` of the immutable layer responses).
+``vendor_problem`` says which front-end files of the map are missing (None when all are installed; see
+:mod:`app.webmap.assets`).
 
 To add routes, append a router to :data:`ROUTERS`; to serve another kind of collection, append a provider to
 :data:`COLLECTION_PROVIDERS` (a function of the :class:`~app.startup.Startup` returning a context manager that
@@ -48,7 +49,7 @@ from app.offload import WorkerPool
 from app.ogc.apidoc import describe_service
 from app.ogc.openapi import to_openapi_30
 from app.responses import JSONResponse
-from app.routers import analysis, collections, events, health, items, landing
+from app.routers import analysis, collections, events, health, items, landing, tiles
 from app.routers import map as map_pages
 from app.settings import Settings, load_settings
 from app.startup import Startup
@@ -79,6 +80,7 @@ ROUTERS: list[APIRouter] = [
     items.router,
     map_pages.router,
     analysis.router,
+    tiles.router,
     health.router,
 ]
 #: Sources of collections, opened in the lifespan in this order.
@@ -136,6 +138,8 @@ def create_app(
     app.state.image_cache = ResponseStore(image_cache) if image_cache else None  # /map.png by view + data version
     summaries = settings.analysis.summary_cache_bytes
     app.state.summary_cache = ResponseStore(summaries) if summaries else None  # zone summaries by data version
+    tile_cache = settings.tiles.cache_bytes
+    app.state.tile_cache = ResponseStore(tile_cache) if tile_cache else None  # encoded tiles by data version
     install_error_handlers(app)  # every domain's errors, one body shape
     for router in ROUTERS:
         app.include_router(router)

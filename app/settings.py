@@ -10,7 +10,7 @@ names of earlier releases (``CZMAP_DATABASE_URL``, ``CZMAP_TILE_URL`` ...) are s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -163,6 +163,12 @@ class MapSection(_Section):
         default=10_000, ge=100, le=200_000, description="Most events one view loads into the browser."
     )
     page_size: int = Field(default=1_000, ge=10, le=10_000, description="Features requested per page from the API.")
+    event_tiles_above: int = Field(
+        default=1_000,
+        ge=1,
+        description="A view holding more events than this draws them from the event vector tiles (counts per area) "
+        "instead of loading each one.",
+    )
     image_cache_bytes: int = Field(
         default=32 * 1024 * 1024,
         ge=0,
@@ -174,6 +180,30 @@ class MapSection(_Section):
         """Origin of the API when it is not served from the page's own origin."""
         parts = urlsplit(self.api_base)
         return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+class TilesSection(_Section):
+    """Vector tiles (OGC API - Tiles): how deep they go, how events are drawn in them, and their cache."""
+
+    max_zoom: int = Field(default=18, ge=0, le=24, description="Deepest tile matrix offered (WebMercatorQuad zoom).")
+    event_point_zoom: int = Field(
+        default=10,
+        ge=0,
+        le=24,
+        description="From this zoom on, event tiles draw each event as a point; below it, counts per grid cell.",
+    )
+    max_features: int = Field(
+        default=5_000,
+        ge=256,
+        le=100_000,
+        description="Most event points one tile holds; a tile with more matches draws counts per cell instead.",
+    )
+    cell_pixels: Literal[8, 16, 32, 64] = Field(
+        default=16, description="Side of the grid cells events are counted in, in pixels of a 256-pixel tile."
+    )
+    cache_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=0, description="Memory for encoded tiles by data version, per worker (0: none)."
+    )
 
 
 class EventsSection(_Section):
@@ -338,6 +368,7 @@ class Settings(BaseSettings):
     basemap: BasemapSection = Field(default_factory=BasemapSection)
     map: MapSection = Field(default_factory=MapSection)
     events: EventsSection = Field(default_factory=EventsSection)
+    tiles: TilesSection = Field(default_factory=TilesSection)
     analysis: AnalysisSection = Field(default_factory=AnalysisSection)
 
     @classmethod

@@ -123,7 +123,7 @@ class EventsCollection:
         try:
             page = self.service.query(event_query)
         except ValidationError as exc:
-            raise _query_error(str(exc)) from None
+            raise query_error(str(exc)) from None
         following = encode_cursor(page.features[-1]) if page.more and page.features else None
         # after a cursor the store counts only what follows it: not numberMatched, which is every match
         matched = None if after is not None and not query.hits else page.matched
@@ -268,7 +268,7 @@ def _meta(version: str, extent: StoreExtent, count_cap: int | None) -> Collectio
     )
 
 
-def _query_error(message: str) -> InvalidQuery:
+def query_error(message: str) -> InvalidQuery:
     """The OGC-level error for a query the store refused (its messages start with the parameter's name)."""
     name, _, reason = message.partition(": ")
     if name == "filter":

@@ -15,6 +15,7 @@ from app.collections.registry import CollectionRegistry
 from app.ogc import crs as ogc_crs
 from app.ogc.links import FGB, GEOJSON, GPKG, HTML, JSON, OPENAPI, SCHEMA, format_links, link, with_query
 from app.settings import Settings
+from app.tiles import documents as tiles
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -32,6 +33,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+    *tiles.CONFORMANCE,
 ]
 TRS = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 PAGE_FORMATS = {"json": JSON, "html": HTML}
@@ -52,6 +54,7 @@ def landing(settings: Settings, registry: CollectionRegistry, base: str, url: UR
             link(f"{base}/api.html", "service-doc", HTML, "The API documentation"),
             link(f"{base}/conformance", "conformance", JSON, "Conformance classes implemented"),
             link(f"{base}/collections", "data", JSON, "The feature collections"),
+            link(f"{base}/tileMatrixSets", tiles.REL_TILING_SCHEMES, JSON, "The tile matrix sets of the vector tiles"),
         ],
     }
 
@@ -71,6 +74,7 @@ def collection(item: Collection, base: str) -> dict[str, Any]:
         link(f"{here}/items", "items", GEOJSON, "The features"),
         link(f"{here}/items?f=html", "items", HTML, "The features as HTML"),
         link(f"{here}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA, "Queryables"),
+        link(f"{here}/tiles", tiles.REL_VECTOR_TILESETS, JSON, "Vector tilesets (Mapbox Vector Tiles)"),
     ]
     if meta.licence.url:
         links.append(link(meta.licence.url, "license", HTML, meta.licence.name))

@@ -11,13 +11,19 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Path, Query, Request
 
 from app.collections.base import Collection, ItemsQuery, Queryable
-from app.collections.cql import check_attributes, parse_cql2_text
 from app.collections.registry import CollectionRegistry
 from app.errors import InvalidParameter, UnknownParameter
 from app.http.etags import check_not_modified, request_etag
 from app.http.request import declared_parameters, format_from_accept
 from app.ogc import crs as ogc_crs
-from app.ogc.parsing import MAX_PARAMETER_LENGTH, check_crs84_range, parse_bbox, parse_datetime, parse_property_value
+from app.ogc.parsing import (
+    MAX_PARAMETER_LENGTH,
+    check_crs84_range,
+    parse_bbox,
+    parse_datetime,
+    parse_filter,
+    parse_property_value,
+)
 from app.settings import Settings
 
 DEFAULT_LIMIT = 10
@@ -203,12 +209,7 @@ async def items_query(request: Request, collection: CollectionDep, params: Items
         check_crs84_range(bbox)
     elif params.bbox_crs is not None:
         raise InvalidParameter("bbox-crs", "given without bbox")
-    cql = None
-    if params.filter is not None:
-        if ogc_crs.parse_crs(params.filter_crs, "filter-crs") != ogc_crs.CRS84:
-            raise InvalidParameter("filter-crs", f"only {ogc_crs.CRS84} is supported for filter geometries")
-        cql = parse_cql2_text(params.filter)
-        check_attributes(cql, queryables)
+    cql = parse_filter(params.filter, params.filter_crs, queryables) if params.filter is not None else None
     return ItemsQuery(
         limit=params.limit,
         offset=params.offset,

@@ -8,7 +8,9 @@ from typing import Any
 
 from app.collections import temporal
 from app.collections.base import Queryable, TimeInterval
+from app.collections.cql import check_attributes, parse_cql2_text
 from app.errors import InvalidParameter
+from app.ogc import crs as ogc_crs
 
 MAX_PARAMETER_LENGTH = 2_000
 
@@ -123,3 +125,12 @@ def parse_property_value(queryable: Queryable, text: str) -> Any:
     if queryable.type == "geometry":
         raise InvalidParameter(queryable.name, "filter on geometry with bbox or a CQL2 S_INTERSECTS filter")
     return text
+
+
+def parse_filter(text: str, filter_crs: str | None, queryables: dict[str, Queryable]) -> Any:
+    """The AST of a CQL2 text ``filter`` on ``queryables`` (its geometries in CRS84, the only ``filter-crs``)."""
+    if ogc_crs.parse_crs(filter_crs, "filter-crs") != ogc_crs.CRS84:
+        raise InvalidParameter("filter-crs", f"only {ogc_crs.CRS84} is supported for filter geometries")
+    cql = parse_cql2_text(text)
+    check_attributes(cql, queryables)
+    return cql

@@ -84,6 +84,11 @@ def collection_url(settings: Settings, collection: str) -> str:
     return f"{settings.map.api_base.rstrip('/')}/collections/{collection}/items"
 
 
+def tiles_url(settings: Settings, collection: str) -> str:
+    """The vector tile URL template of a collection as browsers reach it (Leaflet's {z}/{y}/{x})."""
+    return f"{settings.map.api_base.rstrip('/')}/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}"
+
+
 def build_map(view: MapView, manifest: Manifest, settings: Settings, options: PageOptions) -> el.MapPage:
     """Build the page of ``view``: every element carries URLs and styles only, never features.
 
@@ -175,6 +180,9 @@ def _zone_layers(manifest: Manifest, settings: Settings) -> list[Any]:
             url=collection_url(settings, settings.map.events_collection),
             pageSize=settings.map.page_size,
             maxEvents=settings.map.max_events,
+            tilesUrl=tiles_url(settings, settings.map.events_collection),
+            tilesAbove=settings.map.event_tiles_above,
+            tilesMaxZoom=settings.tiles.max_zoom,
         )
     )
     return layers

@@ -22,6 +22,7 @@ def vendor_js(static_url: str) -> list[tuple[str, str]]:
     return [
         ("leaflet", f"{static_url}/vendor/leaflet/leaflet.js"),
         ("markercluster", f"{static_url}/vendor/leaflet.markercluster/leaflet.markercluster.js"),
+        ("vectorgrid", f"{static_url}/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
         ("minimap", f"{static_url}/vendor/leaflet-minimap/Control.MiniMap.min.js"),
         ("czmap", f"{static_url}/webmap/czmap.js"),
     ]
@@ -116,7 +117,10 @@ class ZoneLayer(_ContextCall):
 
 
 class EventLayer(_ContextCall):
-    """Reported events, loaded for the visible bbox and dates, clustered, one popup per event."""
+    """Reported events, loaded for the visible bbox and dates, clustered, one popup per event.
+
+    A view with more than ``tilesAbove`` events draws them from the event vector tiles instead.
+    """
 
     function = "eventLayer"
 

@@ -87,6 +87,22 @@ class SqlEventStore(EventStore):
         matched = counted if complete and counted <= bound else None
         return EventPage([self._feature(row) for row in rows], matched, counted > query.offset + len(rows))
 
+    @contextmanager
+    def matching(self, query: EventQuery) -> Iterator[tuple[Any, str, list[Any]]]:
+        """A cursor, ``FROM events e ... WHERE ...`` of the events matching ``query`` and its bound values.
+
+        For readers that select their own columns and aggregates in one statement (vector tiles:
+        :mod:`app.tiles.events`): the bbox, datetime, equality filters and CQL of ``query`` apply as in
+        :meth:`query`, its page does not. One statement sees one state, so no snapshot transaction is opened, and
+        the start days are bounded by the window alone (no look-up of the first and last stored).
+        """
+        interval = checked_interval(query.datetime)
+        params = Params(self.dialect.placeholder)
+        starts = (date.min, interval[1] or date.max)  # nothing that starts after the window can match
+        joins, where = self._where(query, interval, starts, params)
+        with self._cursor(write=False) as cur:
+            yield cur, f"FROM events e {joins} WHERE {where}", params.values
+
     def _start_days(self, cur: Any) -> tuple[date | None, date | None]:
         """The first and last ``date_start`` stored (two index lookups), or None for an empty store."""
         cur.execute("SELECT (SELECT min(date_start) FROM events), (SELECT max(date_start) FROM events)")

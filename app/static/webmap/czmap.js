@@ -106,7 +106,8 @@
     return null;
   }
 
-  function fetchFeatures(url, maxFeatures, signal, onPage) {
+  // stop(matched, body), when given, is asked after the first page: true ends the load there ({stopped: true}).
+  function fetchFeatures(url, maxFeatures, signal, onPage, stop) {
     var total = 0;
     var matched = null;
     function page(href) {
@@ -118,6 +119,7 @@
         .then(function (body) {
           var features = body.features || [];
           if (matched === null && typeof body.numberMatched === 'number') { matched = body.numberMatched; }
+          if (total === 0 && stop && stop(matched, body)) { return { loaded: 0, matched: matched, stopped: true }; }
           var room = maxFeatures - total;
           features = features.slice(0, room);
           total += features.length;
@@ -674,10 +676,64 @@
       return s === e ? s : s + '/' + e;
     }
 
+    // A view holding more than opts.tilesAbove events is drawn from the event vector tiles (counts per area,
+    // each event when zoomed in), not loaded event by event: see showTiles.
+    var tiles = null;
+
+    function dense(matched, body) {
+      if (!opts.tilesUrl || !L.vectorGrid) { return false; }
+      return matched === null ? !!nextLink(body) : matched > opts.tilesAbove;
+    }
+
+    function cqlList(name, values) {
+      return name + " IN (" + values.map(function (v) { return "'" + String(v).replace(/'/g, "''") + "'"; }).join(', ') + ')';
+    }
+
+    function tileFilter() {
+      var parts = [];
+      var types = ctx.state.get('event_type') || [];
+      var ver = ctx.state.get('verification') || [];
+      if (types.length) { parts.push(cqlList('event_type', types)); }
+      if (ver.length) { parts.push(cqlList('verification', ver)); }
+      return parts.join(' AND ');
+    }
+
+    function tileStyle(p) {
+      var n = Number(p.count) || 1;
+      return {
+        radius: Math.min(3 + 2.5 * Math.log(n + 1), 22), fill: true, fillColor: '#b2182b', fillOpacity: 0.55,
+        color: '#ffffff', weight: 1, opacity: 0.9
+      };
+    }
+
+    function hideTiles() {
+      if (tiles) { map.removeLayer(tiles); tiles = null; }
+      map.getContainer().setAttribute('data-events-mode', 'features');
+    }
+
+    function showTiles(result, datetime) {
+      var query = new URLSearchParams({ datetime: datetime });
+      var filter = tileFilter();
+      if (filter) { query.set('filter', filter); }
+      var url = opts.tilesUrl + '?' + query.toString();
+      if (!tiles || tiles._url !== url) {
+        hideTiles();
+        tiles = L.vectorGrid.protobuf(url, {
+          vectorTileLayerStyles: { events: tileStyle }, interactive: false, maxNativeZoom: opts.tilesMaxZoom
+        }).addTo(map);
+      }
+      cluster.clearLayers();
+      ctx.showUnmapped([]);
+      map.getContainer().setAttribute('data-events-mode', 'tiles');
+      map.getContainer().setAttribute('data-events-shown', '0');  // no marker: the tiles draw the events
+      var many = result.matched === null ? 'More than ' + opts.tilesAbove : String(result.matched);
+      ctx.setStatus(many + ' reported events in view, drawn as counts per area: zoom in to see each one.');
+    }
+
     function load() {
       if (!map.hasLayer(cluster)) { return; }
       var view = map.getBounds();
-      if (covered(view)) { return; }
+      if (!tiles && covered(view)) { return; }
       var bounds = view.pad(0.25);
       var bbox = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
         .map(function (x) { return x.toFixed(4); }).join(',');
@@ -687,8 +743,10 @@
       var next = [];
       ctx.setStatus('Loading reported events…');
       var url = withParams(opts.url, { f: 'json', bbox: bbox, datetime: datetime, limit: opts.pageSize });
-      fetchFeatures(url, opts.maxEvents, controller.signal, function (page) { next = next.concat(page); })
+      fetchFeatures(url, opts.maxEvents, controller.signal, function (page) { next = next.concat(page); }, dense)
         .then(function (result) {
+          if (result.stopped) { loaded = null; showTiles(result, datetime); return; }
+          hideTiles();
           loaded = { bounds: bounds, datetime: datetime, truncated: result.truncated };
           loads += 1;
           map.getContainer().setAttribute('data-events-loads', String(loads));
@@ -704,11 +762,11 @@
     ctx.layerControl.addOverlay(highlight, escapeHtml('Location uncertainty of the selected event'));
     ctx.events = cluster;
     cluster.on('add', load);
-    cluster.on('remove', function () { ctx.showUnmapped([]); });
+    cluster.on('remove', function () { ctx.showUnmapped([]); hideTiles(); });
     if (ctx.visible('events')) { cluster.addTo(map); }
     map.on('moveend', load);
     map.on('czmap:datetime', function () { loaded = null; load(); });
-    map.on('czmap:filters', function () { report(lastResult, redraw()); });
+    map.on('czmap:filters', function () { if (tiles) { load(); } else { report(lastResult, redraw()); } });
     map.on('czmap:popupclosed', applyPending);
     return cluster;
   };
