@@ -82,6 +82,7 @@ def test_no_phantom_422(tiny_doc: dict[str, Any]) -> None:
         ("/collections/{collectionId}/items", "FeaturePage"),
         ("/collections/tiny/items", "FeaturePage"),
         ("/collections/{collectionId}/items/{featureId}", "OneFeature"),
+        ("/collections/{collectionId}/schema", "FeatureSchema"),
     ],
 )
 def test_success_bodies_have_their_schema(tiny_doc: dict[str, Any], path: str, model: str) -> None:
@@ -89,3 +90,15 @@ def test_success_bodies_have_their_schema(tiny_doc: dict[str, Any], path: str, m
     schema = next(c["schema"] for media, c in content.items() if "json" in media)
     assert schema == {"$ref": f"#/components/schemas/{model}"}
     assert tiny_doc["components"]["schemas"][model]["properties"]
+
+
+def test_each_collection_links_the_schema_of_its_features(tiny_client: TestClient) -> None:
+    """GDAL's OAPIF driver types its fields from the ``describedBy`` JSON Schema (see test_gdal_filters.py)."""
+    links = tiny_client.get("/collections/tiny").json()["links"]
+    described = [link for link in links if link["rel"] == "describedBy"]
+    assert [link["type"] for link in described] == ["application/schema+json"]
+    response = tiny_client.get(described[0]["href"])
+    assert response.headers["content-type"] == "application/schema+json"
+    fields = response.json()["properties"]["properties"]["properties"]
+    assert fields["population"] == {"title": "population", "type": "integer"}  # a plain type, as GDAL reads it
+    assert "id" not in fields  # the feature id is not a property: GDAL would add a second id field
