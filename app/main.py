@@ -230,8 +230,10 @@ def _openapi_30(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         collections = getattr(app.state, "collections", None)
+        layers = getattr(app.state, "layers", None)
+        map_layers = list(layers.manifest.layers) if layers is not None else []
         app.openapi_schema = None  # FastAPI's generate() caches its own result here
-        document = to_openapi_30(describe_service(document_errors(generate()), collections or ()))
+        document = to_openapi_30(describe_service(document_errors(generate()), collections or (), map_layers))
         app.openapi_schema = document if collections is not None else None
         return document
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs, unquote
 
 import httpx
 import pytest
@@ -56,3 +61,42 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
         except httpx.TransportError:
             time.sleep(0.1)
     pytest.fail("czmap serve did not start within 60 s")
+
+
+class LoggedServer:
+    """A ``czmap serve --access-log`` process whose JSON access log the test reads back (what a client sent)."""
+
+    def __init__(self, url: str, log: Path) -> None:
+        self.url, self.log = url, log
+
+    def queries(self, collection: str) -> list[dict[str, list[str]]]:
+        """The query of every GET of ``collection``'s items since the log was last cleared."""
+        path = f"/collections/{collection}/items"
+        found = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)  # the service's JSON access records
+            except ValueError:
+                continue
+            if record.get("method") == "GET" and record.get("path") == path:
+                found.append(parse_qs(unquote(record.get("query", ""))))
+        return found
+
+    def clear(self) -> None:
+        """Forget what was logged so far."""
+        self.log.write_text("")
+
+
+@contextmanager
+def logged_server(env: dict[str, str], log: Path) -> Iterator[LoggedServer]:
+    """``czmap serve --access-log`` with ``env``, its output into ``log``, stopped on exit."""
+    port = free_port()
+    with log.open("w") as out:
+        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--access-log"]
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process)
+        yield LoggedServer(url, log)
+    finally:
+        stop_server(process)

@@ -4,6 +4,7 @@ FastAPI documents one JSON response per operation and reads no body it is not gi
 what the service answers and reads (see :func:`describe_service`):
 
 - the content type of every value of an ``f`` (or ``format``) parameter, and the images of ``/map.png|svg|pdf``;
+- the typed schema of each parameter the routes read as text (:mod:`app.ogc.paramschemas`);
 - the Bearer scheme (``Authorization: Bearer <key>``) on every write, in place of a free-text header parameter;
 - the request bodies of event writes (GeoJSON Feature, JSON merge patch) and of the analysis endpoints, with examples;
 - one ``/collections/{id}/items`` path per collection with its queryables as query parameters. GDAL's OAPIF
@@ -22,6 +23,7 @@ from pydantic.json_schema import models_json_schema
 
 from app.collections.base import Collection
 from app.ogc.models import RESPONSE_MODELS
+from app.ogc.paramschemas import ParameterSchema, path_parameters, typed_parameters
 
 BEARER = "bearerAuth"
 #: Media type of each value of an ``f`` parameter.
@@ -85,7 +87,9 @@ CLASSIFY_EXAMPLE = {
 }
 
 
-def describe_service(document: dict[str, Any], collections: Iterable[Collection] = ()) -> dict[str, Any]:
+def describe_service(
+    document: dict[str, Any], collections: Iterable[Collection] = (), map_layers: Iterable[str] = ()
+) -> dict[str, Any]:
     """``document`` with formats, security, bodies and per-collection items paths added (see the module docstring).
 
     Examples
@@ -98,8 +102,13 @@ def describe_service(document: dict[str, Any], collections: Iterable[Collection]
     """
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     refs = _response_schemas(schemas)
+    map_layers, collections = list(map_layers), list(collections)
+    collection_ids = [c.meta.id for c in collections]
     for path, operations in document.get("paths", {}).items():
+        typed = typed_parameters(path, map_layers)
         for method, operation in operations.items():
+            _types(operation, typed)
+            path_parameters(path, operation.get("parameters", []), collection_ids)
             if method == "get" and path in refs:
                 _json_body(operation, refs[path])
             _formats(operation, schemas)
@@ -113,6 +122,12 @@ def describe_service(document: dict[str, Any], collections: Iterable[Collection]
         "description": "An API key made by `czmap keys create --role editor|admin`.",
     }
     return document
+
+
+def _types(operation: dict[str, Any], typed: dict[str, ParameterSchema]) -> None:
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "query" and parameter["name"] in typed:
+            typed[parameter["name"]].apply(parameter)
 
 
 def _response_schemas(schemas: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -75,6 +75,8 @@ def collection(item: Collection, base: str) -> dict[str, Any]:
         link(f"{here}/items?f=html", "items", HTML, "The features as HTML"),
         link(f"{here}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA, "Queryables"),
         link(f"{here}/tiles", tiles.REL_VECTOR_TILESETS, JSON, "Vector tilesets (Mapbox Vector Tiles)"),
+        # GDAL's OAPIF driver (3.6 to 3.12) types its fields from this link; without it, from the first page
+        link(f"{here}/schema", "describedBy", SCHEMA, "JSON Schema of the features"),
     ]
     if meta.licence.url:
         links.append(link(meta.licence.url, "license", HTML, meta.licence.name))
@@ -128,6 +130,32 @@ def queryables(item: Collection, base: str) -> dict[str, Any]:
         "title": item.meta.title,
         "properties": {name: q.json_schema() for name, q in item.queryables().items()},
         "additionalProperties": False,
+    }
+
+
+def feature_schema(item: Collection, base: str) -> dict[str, Any]:
+    """A JSON Schema of the collection's GeoJSON features, with the type of every queryable property.
+
+    GIS clients type their fields from it (GDAL's OAPIF driver follows the collection's ``describedBy`` link), so a
+    number column is numeric even where the first page holds only nulls. Each property is given by its type
+    alone, as the clients read it; a missing value is sent as null.
+    """
+    properties = {
+        name: q.json_schema() for name, q in item.queryables().items() if q.type != "geometry" and name != "id"
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}/collections/{item.meta.id}/schema",
+        "title": item.meta.title,
+        "description": "A feature of the collection; any property may be null (no value).",
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string"},
+            "geometry": {"type": "object", "description": f"A GeoJSON {item.meta.geometry_type or 'geometry'}."},
+            "properties": {"type": "object", "properties": properties},
+        },
     }
 
 

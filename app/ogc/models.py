@@ -89,6 +89,10 @@ class Queryables(BaseModel):
     properties: dict[str, dict[str, Any]]
 
 
+class FeatureSchema(Queryables):
+    """The features of a collection as a JSON Schema (``/collections/{collectionId}/schema``)."""
+
+
 class FeaturePage(FeatureCollection):
     """A page of features; ``numberMatched`` is left out above the count cap (README: Reported events)."""
 
@@ -111,6 +115,7 @@ RESPONSE_MODELS: dict[str, type[BaseModel]] = {
     "/collections": Collections,
     "/collections/{collectionId}": Collection,
     "/collections/{collectionId}/queryables": Queryables,
+    "/collections/{collectionId}/schema": FeatureSchema,
     "/collections/{collectionId}/items": FeaturePage,
     "/collections/{collectionId}/items/{featureId}": OneFeature,
     "/collections/events/items/{featureId}": OneFeature,

@@ -56,3 +56,16 @@ def get_queryables(request: Request, collection: CollectionDep, settings: Settin
     if fmt == "html":
         return render(request, "queryables.html", headers, c=collection, queryables=collection.queryables())
     return SchemaResponse(documents.queryables(collection, base_url(request)), headers=headers)
+
+
+@router.get(
+    "/collections/{collectionId}/schema",
+    summary="JSON Schema of the features",
+    response_class=SchemaResponse,
+    responses=NOT_FOUND,
+    operation_id="getFeatureSchema",
+)
+def get_feature_schema(request: Request, collection: CollectionDep, settings: SettingsDep) -> Response:
+    """The features of the collection as a JSON Schema: the type of each property (GIS clients type fields by it)."""
+    headers = conditional(request, settings, collection.meta.version, "json", collection.meta.mutable)
+    return SchemaResponse(documents.feature_schema(collection, base_url(request)), headers=headers)

@@ -24,7 +24,7 @@ from app.webmap.embed import (
     responsive_snippet,
 )
 from app.webmap.embedpage import embed_page_html
-from app.webmap.errors import InvalidViewError, MapNotConfiguredError
+from app.webmap.errors import InvalidViewError, MapNotConfiguredError, UnsupportedFormatError
 from app.webmap.render import ImageFormat, check_size, describe, view_events
 from app.webmap.sources import MapData
 from app.webmap.view import MapView, parse_view
@@ -59,9 +59,6 @@ class ViewQuery:
 
 
 VIEW_PARAMS = frozenset(ViewQuery.__dataclass_fields__)
-#: A size in pixels as the document declares it (ASCII digits; the range is checked after): a client that reads
-#: the document sends no value the server refuses for its form.
-PIXELS = r"^[0-9]{0,6}$"
 
 
 def get_manifest(request: Request) -> Manifest:
@@ -94,7 +91,7 @@ def _parse(request: Request, query: ViewQuery, manifest: Manifest) -> MapView:
 
 
 def page_view(request: Request, query: Annotated[ViewQuery, Depends()]) -> MapView:
-    """The view of /map and /embed."""
+    """The view of /map and /embed (the API document types its parameters: :mod:`app.ogc.paramschemas`)."""
     return _parse(request, query, get_manifest(request))
 
 
@@ -160,10 +157,8 @@ def embed_code(
     request: Request,
     view: Annotated[MapView, Depends(sized_view)],
     variant: Annotated[Literal["iframe", "image"], Query(description="An iframe, or the static image.")] = "iframe",
-    width: Annotated[str | None, Query(description="Width in pixels (200-3000, default 800).", pattern=PIXELS)] = None,
-    height: Annotated[
-        str | None, Query(description="Height in pixels (200-3000, default 600).", pattern=PIXELS)
-    ] = None,
+    width: Annotated[str | None, Query(description="Width in pixels (200-3000, default 800).")] = None,
+    height: Annotated[str | None, Query(description="Height in pixels (200-3000, default 600).")] = None,
     responsive: Annotated[
         bool, Query(description="Fill the article's column, keeping the width:height shape (iframe).")
     ] = False,
@@ -216,18 +211,30 @@ def _snippet(
     }
 
 
-@router.get("/oembed", summary="oEmbed: the embed HTML of a /map or /embed URL, for publishing systems")
+@router.get(
+    "/oembed",
+    summary="oEmbed: the embed HTML of a /map or /embed URL, for publishing systems",
+    responses={
+        404: {"description": "Not a map of this service."},
+        501: {"description": "A format other than json (oEmbed 1.0, section 2.3.4: Not Implemented)."},
+    },
+)
 def oembed(
     request: Request,
     url: Annotated[str, Query(description="A /map or /embed URL of this service.", max_length=4000)],
     maxwidth: Annotated[int | None, Query(description="Largest width the consumer allows.", ge=200)] = None,
     maxheight: Annotated[int | None, Query(description="Largest height the consumer allows.", ge=200)] = None,
-    format: Annotated[Literal["json"], Query(description="Only json is offered (another value is a 400).")] = "json",
+    format: Annotated[
+        str, Query(description="Only json is offered; another value (xml) is answered 501.", max_length=20)
+    ] = "json",
 ) -> Response:
     """An oEmbed 1.0 ``rich`` response (404 for a URL that is not one of our maps).
 
-    oEmbed suggests 501 for ``format=xml``; this service answers no input with a 5xx, so it is a 400 naming json.
+    A format other than json is answered 501 Not Implemented, as oEmbed 1.0 (section 2.3.4) asks of providers:
+    consumers read that status as "no such format", where a 400 would tell them the URL was wrong.
     """
+    if format != "json":
+        raise UnsupportedFormatError(f"format {format[:20]!r} is not offered; use format=json")
     settings = get_settings(request)
     base = _base_url(request, settings)
     parts = urlsplit(url)
@@ -278,12 +285,8 @@ def _image(request: Request, view: MapView, width: str | None, height: str | Non
     return keep_response(cache, key, Response(image.png, media_type=image.media_type, headers=headers))
 
 
-WidthQuery = Annotated[
-    str | None, Query(description="Width in pixels (200-3000, default 1200; 100 px an inch).", pattern=PIXELS)
-]
-HeightQuery = Annotated[
-    str | None, Query(description="Height in pixels (200-3000, default 800; 100 px an inch).", pattern=PIXELS)
-]
+WidthQuery = Annotated[str | None, Query(description="Width in pixels (200-3000, default 1200; 100 px an inch).")]
+HeightQuery = Annotated[str | None, Query(description="Height in pixels (200-3000, default 800; 100 px an inch).")]
 
 
 @router.get("/map.png", summary="Static PNG of the view, for print and social media", response_class=Response)

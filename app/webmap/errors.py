@@ -31,9 +31,14 @@ class MapNotConfiguredError(MapError):
     """Something the map needs (layer manifest, layer or event source) has not been set up."""
 
 
+class UnsupportedFormatError(MapError):
+    """An oEmbed consumer asked for a format other than JSON (oEmbed 1.0 answers 501 Not Implemented)."""
+
+
 #: Error class -> (HTTP status, OGC exception code); the nearest class in an error's MRO wins.
 ERROR_STATUS: Mapping[type[Exception], tuple[int, str]] = {
     InvalidViewError: (400, "InvalidParameterValue"),
     MapNotConfiguredError: (503, "ServiceUnavailable"),
+    UnsupportedFormatError: (501, "NotImplemented"),
     MapError: (500, "ServerError"),
 }

@@ -135,7 +135,7 @@ def parse_view(params: Mapping[str, str | None], available_layers: Iterable[str]
 
     """
     default = MapView()
-    allowed = (set(available_layers) - {BASEMAP_LAYER}) | {EVENTS}
+    allowed = selectable_layers(available_layers)
     start, end = _parse_datetime(params.get("datetime"), default)
     return replace(
         default,
@@ -151,6 +151,18 @@ def parse_view(params: Mapping[str, str | None], available_layers: Iterable[str]
         dark=_boolean(params.get("dark"), "dark"),
         title=_title(params.get("title")),
     )
+
+
+def selectable_layers(available_layers: Iterable[str]) -> set[str]:
+    """The ids a view's ``layers`` may name: the built layers but the basemap, and ``events``.
+
+    Examples
+    --------
+    >>> sorted(selectable_layers(["basemap", "places"]))
+    ['events', 'places']
+
+    """
+    return (set(available_layers) - {BASEMAP_LAYER}) | {EVENTS}
 
 
 def _number(raw: str | None, name: str, default: float, low: float, high: float, *, integer: bool = False) -> float:

@@ -10,7 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 from fastapi.testclient import TestClient
-from livesupport import start_server, stop_server
+from livesupport import LoggedServer, logged_server, start_server, stop_server
 from ogc_models import HOSTILE
 from shapely.geometry import LineString, Point, Polygon
 from testsupport import make_settings
@@ -128,3 +128,12 @@ def live_server(built_settings: Settings) -> Iterator[str]:
         yield url
     finally:
         stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def logged_live_server(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoggedServer]:
+    """``czmap serve --access-log`` over the built layers: the tests read which filters a GIS client sent."""
+    env = {"CZMAP_DATA_DIR": str(built_settings.data_dir), "CZMAP_BASEMAP__URL": ""}
+    env["CZMAP_EVENTS__DATABASE_URL"] = built_settings.events.database_url or ""
+    with logged_server(env, tmp_path_factory.mktemp("clients") / "access.log") as server:
+        yield server

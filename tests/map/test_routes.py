@@ -417,7 +417,9 @@ def test_oembed_answers_for_our_maps_only(client: TestClient) -> None:
     assert parse_qs(src.query)["datetime"] == ["2020-10-01"]
     for foreign in ("https://evil.example/map", "https://maps.example.org/collections", "javascript:alert(1)"):
         assert client.get("/oembed", params={"url": foreign}).status_code == 404
-    assert client.get("/oembed", params={"url": url, "format": "xml"}).status_code == 400  # never a 5xx
+    unsupported = client.get("/oembed", params={"url": url, "format": "xml"})
+    assert unsupported.status_code == 501  # oEmbed 1.0, 2.3.4: the provider cannot return the requested format
+    assert unsupported.json()["code"] == "NotImplemented" and "format=json" in unsupported.json()["description"]
     assert client.get("/oembed", params={"url": url + "&zoom=99"}).status_code == 400
 
 
