@@ -62,7 +62,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = (root / "dist").glob("conflict_zone_map-*.whl")
     venv = root / "venv"
     run([sys.executable, "-m", "venv", str(venv)])
-    run([str(venv / "bin" / "pip"), "install", "--quiet", str(wheel)], env=clean_env())
+    # no byte-compiling of every dependency at install time (the test imports few of them; they compile lazily)
+    run([str(venv / "bin" / "pip"), "install", "--quiet", "--no-compile", str(wheel)], env=clean_env())
     return venv
 
 
