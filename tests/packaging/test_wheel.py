@@ -1,9 +1,11 @@
 """pip alone gives a working service: a wheel of the project, installed with its dependencies in a fresh venv
 (no system site-packages, nothing of this checkout on the path), builds the layers and serves the map.
 
-The wheel is built from the project's files as git lists them (no vendored front-end files, no built data), so
-the build step of setup.py must copy the layer files into the package and fetch the map's front-end files from
-the npm registry. Slow (a venv and its packages, a full layer build): it runs in the full suite, not the fast one.
+An sdist is made from the project's files as git lists them (no vendored front-end files, no built data) and
+the wheel is built from it, as pip does for an sdist: MANIFEST.in must bring the layer files and the vendoring
+script along, and the build step of setup.py must copy the layer files into the package and fetch the map's
+front-end files from the npm registry. Slow (a venv and its packages, a full layer build): marked ``layers`` and
+``slow``, it runs in the full suite, not in the fast subset.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import pytest
 from livesupport import start_server, stop_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+#: Every test here waits for the venv (most of the time) and all but one for the layer build too.
+pytestmark = [pytest.mark.slow, pytest.mark.layers]
 
 
 def project_files() -> list[str]:
@@ -51,18 +54,21 @@ def run(command: list[str], **options: object) -> str:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with the project's wheel (built from a copy of its files) and its dependencies."""
+    """A fresh venv with the project's wheel (built from an sdist of its files) and its dependencies."""
     root = tmp_path_factory.mktemp("wheel")
     source = root / "source"
     for name in project_files():
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(PROJECT_ROOT / name, source / name)
     assert not (source / "app" / "static" / "vendor").exists()
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(root / "dist"), str(source)])
+    run([sys.executable, "-m", "build", "--sdist", "--outdir", str(root / "sdist"), str(source)])
+    (sdist,) = (root / "sdist").glob("conflict_zone_map-*.tar.gz")
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(root / "dist"), str(sdist)])
     (wheel,) = (root / "dist").glob("conflict_zone_map-*.whl")
     venv = root / "venv"
     run([sys.executable, "-m", "venv", str(venv)])
-    run([str(venv / "bin" / "pip"), "install", "--quiet", str(wheel)], env=clean_env())
+    # no byte-compiling of every dependency at install time (the test imports few of them; they compile lazily)
+    run([str(venv / "bin" / "pip"), "install", "--quiet", "--no-compile", str(wheel)], env=clean_env())
     return venv
 
 
