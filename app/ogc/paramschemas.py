@@ -63,15 +63,17 @@ def _list_of(values: Iterable[str]) -> ParameterSchema:
     return ParameterSchema({"type": "array", "items": _enum(values), "uniqueItems": True}, comma_separated=True)
 
 
-def _numbers(count: int) -> dict[str, Any]:
-    return {"type": "array", "items": {"type": "number"}, "minItems": count, "maxItems": count}
+def _count(count: int) -> dict[str, Any]:
+    return {"minItems": count, "maxItems": count}
 
 
 def feature_parameters() -> dict[str, ParameterSchema]:
     """``bbox``, the CRS parameters and ``datetime`` of the OGC API feature paths."""
     crs = ParameterSchema(_enum(ogc_crs.SUPPORTED))
     return {
-        "bbox": ParameterSchema({"oneOf": [_numbers(4), _numbers(6)]}, comma_separated=True),
+        "bbox": ParameterSchema(
+            {"type": "array", "items": {"type": "number"}, "oneOf": [_count(4), _count(6)]}, comma_separated=True
+        ),
         "bbox-crs": crs,
         "crs": crs,
         "filter-crs": ParameterSchema(_enum([ogc_crs.CRS84])),
@@ -93,10 +95,11 @@ def view_parameters(map_layers: Iterable[str]) -> dict[str, ParameterSchema]:
         # 'none' alone hides every layer; otherwise any of the layer ids
         "layers": ParameterSchema(
             {
+                "type": "array",
                 "oneOf": [
-                    {"type": "array", "items": _enum(sorted(layers)), "uniqueItems": True},
-                    {"type": "array", "items": _enum(["none"]), "minItems": 1, "maxItems": 1},
-                ]
+                    {"items": _enum(sorted(layers)), "uniqueItems": True},
+                    {"items": _enum(["none"]), **_count(1)},
+                ],
             },
             comma_separated=True,
         ),

@@ -1,7 +1,9 @@
-"""schemathesis over every operation of a live ``czmap serve`` (scripts/fuzz_api.py), with an editor key.
+"""schemathesis over every operation of a live ``czmap serve`` (scripts/fuzz_api.py), with an admin key.
 
-Bounded (a few cases per operation, two minutes in all); any finding of the script's checks (a 5xx, or a status,
-content type or body the API document does not declare) fails the test. CI installs schemathesis with the dev extras.
+Bounded (a few cases per operation, a time budget for the run); any finding of the script's checks (a 5xx, or a
+status, content type or body the API document does not declare) fails the test, and so does an operation the
+server's log shows never exercised (DELETE and PATCH of events reach seed events through the document's examples).
+CI installs schemathesis with the dev extras.
 """
 
 from __future__ import annotations
@@ -28,6 +30,6 @@ def test_schemathesis_finds_nothing(built_data_dir: Path) -> None:
     assert program is not None
     command = [sys.executable, str(SCRIPT), "--data-dir", str(built_data_dir), "--examples", "5", "--max-time", "120"]
     done = subprocess.run(
-        [*command, "--schemathesis", program], capture_output=True, text=True, timeout=400, check=False
+        [*command, "--schemathesis", program], capture_output=True, text=True, timeout=900, check=False
     )
     assert done.returncode == 0, done.stdout[-6000:]
