@@ -29,7 +29,8 @@ WORKDIR /src
 COPY app/static/vendor.txt app/static/vendor.txt
 COPY scripts scripts
 RUN ./scripts/vendor-assets.sh
-COPY pyproject.toml README.md LICENSE ./
+# setup.py's build_py puts layers/*.toml and the vendored files into the wheel (pip alone works).
+COPY pyproject.toml setup.py MANIFEST.in README.md LICENSE ./
 COPY app app
 COPY geodata geodata
 COPY layers layers
@@ -39,10 +40,9 @@ RUN /opt/build/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /wheels 
 FROM deps AS layers
 COPY --from=build /wheels /wheels
 RUN /opt/czmap/bin/pip install --no-deps /wheels/*.whl
-COPY --from=build /src/layers /src/layers
 COPY --from=geodata . /mirror
-RUN CZMAP_GEODATA_MIRROR=/mirror CZMAP_DATA_DIR=/var/lib/czmap CZMAP_LAYERS_DIR=/src/layers \
-    /opt/czmap/bin/czmap geodata build
+# The layer declarations come from the installed package, as for anyone who installs the wheel.
+RUN CZMAP_GEODATA_MIRROR=/mirror CZMAP_DATA_DIR=/var/lib/czmap /opt/czmap/bin/czmap geodata build
 
 # ---- the service ----
 FROM python:3.11-slim
