@@ -8,6 +8,7 @@ changes its version, so a tile from before it is neither served nor matched by `
 
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from morecantile import TileMatrixSet
@@ -82,7 +83,7 @@ async def tile_query(
     cql = parse_filter(filter, filter_crs, collection.queryables()) if filter is not None else None
     interval = parse_datetime(datetime) if datetime is not None else None
     kept = sorted((k, v) for k, v in request.query_params.multi_items() if k != "f")
-    text = "?" + "&".join(f"{k}={v}" for k, v in kept) if kept else ""
+    text = "?" + urlencode(kept) if kept else ""
     return TileQuery(interval, cql, text)
 
 
