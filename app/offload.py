@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import multiprocessing
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ class WorkerPool:
         self._here = _Worker(layers, map_data)
         self._settings, self._with_events = settings, with_events
         self._processes = settings.service.worker_processes
+        self._lock = threading.Lock()
         self._executor = self._new_executor() if self._processes else None
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -89,9 +91,9 @@ class WorkerPool:
         """:func:`app.webmap.render.render_png` of the view (blocks the calling thread, not the GIL)."""
         if self._executor is None:
             return _render(self._here, view, width, height, fmt)
-        future = self._submit(_render, view, width, height, fmt)
+        executor, future = self._submit(_render, view, width, height, fmt)
         concurrent.futures.wait([future])
-        return self._outcome(future)
+        return self._outcome(executor, future)
 
     async def classify(
         self, points: Points, fmt: OutputFormat, layers: list[str] | None, period: Period
@@ -99,27 +101,37 @@ class WorkerPool:
         """:func:`app.analysis.service.run_classify` of the points, awaited off the event loop."""
         if self._executor is None:
             return await asyncio.to_thread(_classify, self._here, points, fmt, layers, period)
-        future = self._submit(_classify, points, fmt, layers, period)
+        executor, future = self._submit(_classify, points, fmt, layers, period)
         await asyncio.wait([asyncio.wrap_future(future)])
-        return self._outcome(future)
+        return self._outcome(executor, future)
 
-    def _submit(self, task: Any, *args: Any) -> Future[Any]:
-        assert self._executor is not None
+    def _submit(self, task: Any, *args: Any) -> tuple[ProcessPoolExecutor, Future[Any]]:
+        executor = self._executor
+        assert executor is not None
         try:
-            return self._executor.submit(_call, task, *args)
-        except BrokenProcessPool:  # a worker died (killed, out of memory): start afresh
-            self._executor = self._new_executor()
-            return self._executor.submit(_call, task, *args)
+            return executor, executor.submit(_call, task, *args)
+        except BrokenProcessPool:  # a worker died (killed, out of memory) while idle: start afresh
+            executor = self._restart(executor)
+            return executor, executor.submit(_call, task, *args)
 
-    def _outcome(self, future: Future[Any]) -> Any:
+    def _outcome(self, executor: ProcessPoolExecutor, future: Future[Any]) -> Any:
         """The finished task's result, its exception raised here; :class:`~app.errors.Busy` (503) if its worker died."""
         if isinstance(future.exception(), BrokenProcessPool):
-            self._executor = self._new_executor()
+            self._restart(executor)
             raise Busy("the process drawing images and classifying points stopped; it is restarted, try again")
         value = future.result()
         if isinstance(value, _Failure):
             raise value.exception()
         return value
+
+    def _restart(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """A new pool in place of ``broken`` (once, however many requests found it broken)."""
+        with self._lock:
+            if self._executor is broken:
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._executor = self._new_executor()
+            assert self._executor is not None
+            return self._executor
 
     def prestart(self) -> None:
         """Start every worker process now (each opens the stores), not on the first image or classification."""

@@ -73,6 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "data", help="built layers (read only)")
     parser.add_argument("--reuse", action="store_true", help="keep the database when it holds --events events")
     parser.add_argument("--no-write", action="store_true", help="print the table, leave RESULTS.md alone")
+    parser.add_argument("--report", type=Path, help="write the RESULTS.md section of this tiles-<run>.json only")
     return parser.parse_args(argv)
 
 
@@ -211,7 +212,9 @@ def markdown(record: dict[str, Any]) -> str:
         f"PostgreSQL. Machine load (1-minute average) during the runs: {min(loads):.2f} to {max(loads):.2f}, "
         "shared with other work. ours: counts per grid cell below zoom 10 and in tiles of more than 5,000 events, "
         "points above; tipg: every point up to 10,000 per tile, the same five properties. Before timing, the "
-        f"point counts of ours and tipg agreed in {record['checks']} tiles.",
+        f"point counts of ours and tipg agreed in {record['checks']} tiles. `ours` is the service as deployed: a "
+        "tile is made once per data version and query, then served from the tile cache until a write; "
+        "`ours-nocache` makes every tile in PostGIS, as tipg does.",
         "",
         "| zoom | tiles | server | req/s | p50 ms | p99 ms | req per server CPU-s | errors / requests | ours / tipg |",
         "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
@@ -241,6 +244,9 @@ def write_section(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report is not None:  # the section again from a finished run's record
+        write_section(markdown(json.loads(args.report.read_text())))
+        return 0
     zooms = [int(z) for z in args.zooms.split(",")]
     server_cpus, client_cpus = oapif.default_cpus(1)
     run = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

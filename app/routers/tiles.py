@@ -7,7 +7,9 @@ changes its version, so a tile from before it is neither served nor matched by `
 """
 
 from dataclasses import dataclass
+from threading import Lock
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from morecantile import TileMatrixSet
@@ -20,12 +22,15 @@ from app.http.response_cache import CachedResponse, ResponseStore
 from app.ogc.params import CollectionDep, SettingsDep, conditional
 from app.ogc.parsing import MAX_PARAMETER_LENGTH, parse_datetime, parse_filter
 from app.responses import JSONResponse
+from app.settings import Settings
 from app.tiles import documents
 from app.tiles.events import event_tiles
 from app.tiles.grid import TileAddress, matrix_set
 from app.tiles.layers import collection_tile
 from app.tiles.mvt import MEDIA_TYPE
 
+#: Guards ``app.state.tile_cache`` (an OrderedDict underneath) against the thread pool's concurrent requests.
+_CACHE_LOCK = Lock()
 router = APIRouter(tags=["Tiles"], dependencies=[Depends(reject_unknown_parameters)])
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such collection, tile matrix set or tile."},
@@ -82,7 +87,7 @@ async def tile_query(
     cql = parse_filter(filter, filter_crs, collection.queryables()) if filter is not None else None
     interval = parse_datetime(datetime) if datetime is not None else None
     kept = sorted((k, v) for k, v in request.query_params.multi_items() if k != "f")
-    text = "?" + "&".join(f"{k}={v}" for k, v in kept) if kept else ""
+    text = "?" + urlencode(kept) if kept else ""
     return TileQuery(interval, cql, text)
 
 
@@ -194,11 +199,12 @@ def _tile_body(
     version: str,
     tile: TileAddress,
     query: TileQuery,
-    settings: Any,
+    settings: Settings,
 ) -> bytes:
     """The encoded tile, from the cache when this version of the collection was tiled so before."""
     key = ("tile", collection.meta.id, version, tile, query.text)
-    cached = cache.get(key) if cache is not None else None
+    with _CACHE_LOCK:  # tiles are made in the thread pool: one thread at a time reorders the LRU
+        cached = cache.get(key) if cache is not None else None
     if cached is not None:
         return cached.body
     if isinstance(collection, EventsCollection):
@@ -206,5 +212,6 @@ def _tile_body(
     else:
         body = collection_tile(collection, tile, query.interval, query.cql)
     if cache is not None:
-        cache.put(key, CachedResponse(200 if body else 204, [], body, "", b""))
+        with _CACHE_LOCK:
+            cache.put(key, CachedResponse(200 if body else 204, [], body, "", b""))
     return body
