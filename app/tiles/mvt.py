@@ -27,8 +27,8 @@ def to_tile_units(tile: TileAddress, lon: np.ndarray, lat: np.ndarray) -> tuple[
     Examples
     --------
     >>> x, y = to_tile_units(TileAddress(0, 0, 0), np.array([0.0, -180.0]), np.array([0.0, 85.0511287798066]))
-    >>> x.round(3).tolist(), y.round(3).tolist()
-    [[2048.0, 0.0], [2048.0, 0.0]]
+    >>> (x.round(3) + 0.0).tolist(), (y.round(3) + 0.0).tolist()
+    ([2048.0, 0.0], [2048.0, 0.0])
 
     """
     left, _, _, top = tile.bounds
