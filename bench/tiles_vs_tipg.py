@@ -150,10 +150,13 @@ def check(found: dict[str, oapif.Server], tiles: list[tuple[int, int, int]], poi
     Points in the buffer are not compared: ours draws the events of the buffer too, tipg only those of the tile.
     """
     disagree, compared = [], 0
+    first_visit = {"ours": 0.0, "tipg": 0.0}
     for tile in tiles:
         counts = {}
         for name in ("ours", "tipg"):
+            started = time.perf_counter()
             status, body = oapif.get(found[name].base + path_of(name, tile))
+            first_visit[name] += time.perf_counter() - started
             if status not in (200, 204):
                 raise SystemExit(f"{name} answered {status} for {tile}: {body[:200]!r}")
             layers = mapbox_vector_tile.decode(body) if body else {}
@@ -166,7 +169,7 @@ def check(found: dict[str, oapif.Server], tiles: list[tuple[int, int, int]], poi
                 disagree.append((tile, counts))
     if disagree:
         raise SystemExit(f"ours and tipg draw different points, nothing timed: {disagree[:5]}")
-    return {"tiles": len(tiles), "point_tiles_compared": compared}
+    return {"tiles": len(tiles), "point_tiles_compared": compared, "first_visit_s": first_visit}
 
 
 def wrk(base: str, paths_file: Path, args: argparse.Namespace, cpus: str) -> dict[str, Any]:
@@ -227,6 +230,19 @@ def markdown(record: dict[str, Any]) -> str:
                 f"| {zoom} | {record['tile_counts'][zoom]} | {name} | {s['rps']:,.0f} | {s['p50_ms']:.2f} | "
                 f"{s['p99_ms']:.2f} | {s['req_per_cpu_s']:,.0f} | {s['errors']} / {s['requests']} | {ratio} |"
             )
+    lines += [
+        "",
+        "Cold: every tile of the table asked once, one request at a time, before any load (seconds in all; ours "
+        "with its cache empty, low zooms summing the cell counts it makes once per query and data version):",
+        "",
+        "| zoom | tiles | ours s | tipg s | ours / tipg (speed) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for zoom, seconds in record.get("first_visit_s", {}).items():
+        speed = seconds["tipg"] / seconds["ours"] if seconds["ours"] else float("nan")
+        lines.append(
+            f"| {zoom} | {record['tile_counts'][zoom]} | {seconds['ours']:.1f} | {seconds['tipg']:.1f} | {speed:.2f}x |"
+        )
     lines += ["", f"Every run: `bench/results/tiles-{record['run']}.json` (git-ignored).", "<!-- /tiles_vs_tipg -->"]
     return "\n".join(lines)
 
@@ -259,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     found = servers(args, workdir, server_cpus)
     results: dict[int, dict[str, Any]] = {}
     with oapif.running(list(found.values())):
-        checks = sum(check(found, tiles[z], 10)["point_tiles_compared"] for z in zooms)
+        checked = {z: check(found, tiles[z], 10) for z in zooms}  # also the first visit of each tile: cold
+        checks = sum(c["point_tiles_compared"] for c in checked.values())
         runs: dict[int, dict[str, list[dict[str, Any]]]] = {z: {n: [] for n in found} for z in zooms}
         for _ in range(args.rounds):
             for z in zooms:
@@ -297,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         "tiles_per_zoom": args.tiles,
         "tile_counts": {z: len(t) for z, t in tiles.items()},
         "checks": checks,
+        "first_visit_s": {z: c["first_visit_s"] for z, c in checked.items()},
         "load": loaded,
         "results": results,
     }

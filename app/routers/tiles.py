@@ -18,13 +18,13 @@ from starlette.responses import Response
 from app.collections.base import Collection, TimeInterval
 from app.collections.events import EventsCollection
 from app.http.request import base_url, reject_unknown_parameters
-from app.http.response_cache import CachedResponse, ResponseStore
+from app.http.response_cache import CachedResponse, CacheKey, ResponseStore
 from app.ogc.params import CollectionDep, SettingsDep, conditional
 from app.ogc.parsing import MAX_PARAMETER_LENGTH, parse_datetime, parse_filter
 from app.responses import JSONResponse
 from app.settings import Settings
 from app.tiles import documents
-from app.tiles.events import event_tiles
+from app.tiles.events import CellCounts, EventTiles, event_tiles
 from app.tiles.grid import TileAddress, matrix_set
 from app.tiles.layers import collection_tile
 from app.tiles.mvt import MEDIA_TYPE
@@ -208,10 +208,25 @@ def _tile_body(
     if cached is not None:
         return cached.body
     if isinstance(collection, EventsCollection):
-        body = event_tiles(collection, settings.tiles).tile(tile, query.interval, query.cql)
+        tiles = event_tiles(collection, settings.tiles)
+        counts_key = ("cells", collection.meta.id, version, query.text)
+        counts = (lambda: _cell_counts(cache, counts_key, tiles, query)) if cache is not None else None
+        body = tiles.tile(tile, query.interval, query.cql, counts)
     else:
         body = collection_tile(collection, tile, query.interval, query.cql)
     if cache is not None:
         with _CACHE_LOCK:
             cache.put(key, CachedResponse(200 if body else 204, [], body, "", b""))
     return body
+
+
+def _cell_counts(cache: ResponseStore, key: CacheKey, tiles: EventTiles, query: TileQuery) -> CellCounts:
+    """The cell counts of a query for this data version, counted once and kept with the tiles (low zooms sum them)."""
+    with _CACHE_LOCK:
+        cached = cache.get(key)
+    if cached is not None:
+        return CellCounts.from_bytes(cached.body)
+    counts = tiles.cell_counts(query.interval, query.cql)
+    with _CACHE_LOCK:
+        cache.put(key, CachedResponse(200, [], counts.to_bytes(), "", b""))
+    return counts

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,42 @@ from app.tiles.mvt import encode_points, to_tile_units
 
 #: Spherical Mercator y of the store's latitude column (SQLite's math functions).
 MERCATOR_Y = f"(ln(tan(pi() / 4 + radians(e.lat) / 2)) * {HALF_WORLD / math.pi!r})"
+
+
+@dataclass(frozen=True)
+class CellCounts:
+    """Events counted per cell of the world's grid at ``zoom`` (``cells`` to a tile's side).
+
+    ``table`` holds int64 rows (column, row, count, fatalities), columns and rows counted from the world's
+    top-left corner. The grids of the zooms nest, so a coarser tile's cell is the sum of the cells under it.
+    """
+
+    zoom: int
+    cells: int
+    table: np.ndarray
+
+    def in_tile(self, tile: TileAddress) -> np.ndarray:
+        """Rows (column, row, count, fatalities) of the cells of ``tile`` (a zoom at or above :attr:`zoom`)."""
+        shift = self.zoom - tile.z
+        column, row = self.table[:, 0] >> shift, self.table[:, 1] >> shift
+        column, row = column - tile.x * self.cells, row - tile.y * self.cells
+        inside = (column >= 0) & (column < self.cells) & (row >= 0) & (row < self.cells)
+        key = row[inside] * self.cells + column[inside]
+        size = self.cells * self.cells
+        counts = np.bincount(key, weights=self.table[inside, 2], minlength=size).astype(np.int64)
+        deaths = np.bincount(key, weights=self.table[inside, 3], minlength=size).astype(np.int64)
+        held = np.flatnonzero(counts)
+        return np.column_stack([held % self.cells, held // self.cells, counts[held], deaths[held]])
+
+    def to_bytes(self) -> bytes:
+        """The table as bytes (for a byte cache)."""
+        return bytes(np.concatenate([[self.zoom, self.cells], self.table.ravel()]).astype(np.int64).tobytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> CellCounts:
+        """The counts :meth:`to_bytes` wrote."""
+        values = np.frombuffer(data, dtype=np.int64)
+        return cls(int(values[0]), int(values[1]), values[2:].reshape(-1, 4))
 
 
 class EventTiles(ABC):
@@ -50,16 +88,51 @@ class EventTiles(ABC):
         self.name = collection.meta.id
         self.settings = settings
 
-    def tile(self, tile: TileAddress, interval: TimeInterval | None, cql: Any) -> bytes:
-        """The MVT of the events in ``tile`` matching ``interval`` and ``cql``; b"" when none match."""
+    def tile(
+        self,
+        tile: TileAddress,
+        interval: TimeInterval | None,
+        cql: Any,
+        counts: Callable[[], CellCounts] | None = None,
+    ) -> bytes:
+        """The MVT of the events in ``tile`` matching ``interval`` and ``cql``; b"" when none match.
+
+        ``counts``, when given, returns the :meth:`cell_counts` of the same query (kept by the caller): a tile
+        below the point zoom then sums them instead of reading its events.
+        """
         try:
             if tile.z >= self.settings.event_point_zoom:
                 points = self._points(tile, self._query(tile, BUFFER, interval, cql), self.settings.max_features)
                 if points is not None:
                     return points
+            elif counts is not None:
+                return self._encode_cells(tile, counts().in_tile(tile))
             return self._cells(tile, self._query(tile, 0, interval, cql))
         except ValidationError as exc:
             raise query_error(str(exc)) from None
+
+    def cell_counts(self, interval: TimeInterval | None, cql: Any) -> CellCounts:
+        """The events matching ``interval`` and ``cql`` counted per cell of the grid one zoom below the point zoom.
+
+        One pass over the matching events; every tile below the point zoom is then a sum of these cells.
+        """
+        level, cells = self.settings.event_point_zoom - 1, 256 // self.settings.cell_pixels
+        side = (1 << level) * cells
+        column = f"floor((e.lon + 180) * {side / 360!r})"
+        row = f"floor(({HALF_WORLD!r} - {MERCATOR_Y}) * {side / (2 * HALF_WORLD)!r})"
+        dates = (interval.start, interval.end) if interval is not None else None
+        try:
+            with self.store.matching(EventQuery(datetime=dates, cql=cql)) as (cur, source, values):
+                cur.execute(
+                    "SELECT gx, gy, count(*), sum(coalesce(f, 0)) FROM "
+                    f"(SELECT {column} AS gx, {row} AS gy, e.fatalities_best AS f {source}) p "
+                    f"WHERE gx >= 0 AND gx < {side} AND gy >= 0 AND gy < {side} GROUP BY gx, gy",
+                    values,
+                )
+                rows = cur.fetchall()
+        except ValidationError as exc:
+            raise query_error(str(exc)) from None
+        return CellCounts(level, cells, np.array(rows, dtype=np.int64).reshape(-1, 4))
 
     @abstractmethod
     def _points(self, tile: TileAddress, query: EventQuery, limit: int) -> bytes | None:
@@ -83,10 +156,14 @@ class EventTiles(ABC):
                 values,
             )
             rows = cur.fetchall()
-        step = EXTENT / cells
-        x = (np.array([r[0] for r in rows], dtype=float) + 0.5) * step
-        y = (np.array([r[1] for r in rows], dtype=float) + 0.5) * step
-        return encode_points(self.name, tile, x, y, [{"count": int(r[2]), "fatalities": int(r[3])} for r in rows])
+        return self._encode_cells(tile, np.array(rows, dtype=np.int64).reshape(-1, 4))
+
+    def _encode_cells(self, tile: TileAddress, rows: np.ndarray) -> bytes:
+        """Rows (column, row, count, fatalities) of the tile's cells as points at the cells' centres."""
+        step = EXTENT / (256 // self.settings.cell_pixels)
+        x, y = (rows[:, 0] + 0.5) * step, (rows[:, 1] + 0.5) * step
+        properties = [{"count": int(n), "fatalities": int(f)} for n, f in rows[:, 2:]]
+        return encode_points(self.name, tile, x, y, properties)
 
     def _query(self, tile: TileAddress, buffer: int, interval: TimeInterval | None, cql: Any) -> EventQuery:
         dates = (interval.start, interval.end) if interval is not None else None

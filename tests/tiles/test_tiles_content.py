@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import Point, shape
 
+from app.collections.cql import parse_cql2_text
 from app.events.auth import create_key
 from app.tiles.events import event_tiles
 from app.tiles.grid import TileAddress
@@ -169,3 +170,24 @@ def test_layer_tiles_are_cached_publicly(client: TestClient) -> None:
     response = client.get("/collections/seven-districts/tiles/WebMercatorQuad/8/97/161")
     assert response.headers["cache-control"].startswith("public")
     assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+
+
+@pytest.mark.parametrize("params", [{}, {"filter": "event_type = 'Battles'"}])
+def test_summed_cell_counts_equal_the_cells_counted_per_tile(tiles_client: TestClient, params: dict[str, str]) -> None:
+    collection = tiles_client.app.state.collections.get("events")
+    tiles = event_tiles(collection, tiles_client.app.state.settings.tiles)
+    cql = parse_cql2_text(params["filter"]) if params else None
+    counts = tiles.cell_counts(None, cql)
+    west, south, east, north = tiles_client.get("/collections/events").json()["extent"]["spatial"]["bbox"][0]
+    for t in [*TMS.tiles(west, south, east, north, [7]), morecantile.Tile(0, 0, 0)]:
+        address = TileAddress(t.z, t.y, t.x)
+        summed, counted = tiles.tile(address, None, cql, lambda: counts), tiles.tile(address, None, cql)
+        assert cells_of(summed) == cells_of(counted)
+
+
+def cells_of(body: bytes) -> list[tuple[Any, ...]]:
+    """The cells of a tile, in a fixed order: position, count and fatalities."""
+    features = decode(body)["events"]["features"] if body else []
+    return sorted(
+        (*f["geometry"]["coordinates"], f["properties"]["count"], f["properties"]["fatalities"]) for f in features
+    )
