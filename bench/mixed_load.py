@@ -27,6 +27,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -105,11 +106,14 @@ def create_editor_key(env: dict[str, str]) -> str:
 def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
     """``czmap serve`` in its own process group; waits until /health answers."""
     command = [*CZMAP, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file: a pipe nobody reads would block the server once it filled.
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"czmap serve exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+            log.seek(0)
+            raise SystemExit(f"czmap serve exited: {log.read().decode(errors='replace')[-2000:]}")
         try:
             if httpx.get(f"http://{HOST}:{port}/health", timeout=1).status_code == 200:
                 return process

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from threading import Lock
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -73,6 +74,8 @@ class ResponseStore:
     """
 
     def __init__(self, max_bytes: int) -> None:
+        #: The image and tile routes run in the thread pool: one thread at a time reads or reorders the LRU.
+        self._lock = Lock()
         self.max_bytes = max_bytes
         #: Largest single entry: a quarter of the budget, so one response never evicts most of the others.
         self.max_entry = max_bytes // 4
@@ -83,26 +86,28 @@ class ResponseStore:
 
     def get(self, key: CacheKey) -> CachedResponse | None:
         """The response stored for ``key`` (now the most recently used), or None."""
-        found = self._entries.get(key)
-        if found is None:
-            self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
-        return found
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
 
     def put(self, key: CacheKey, response: CachedResponse) -> bool:
         """Keep ``response`` under ``key``; False (nothing kept) when it is larger than :attr:`max_entry`."""
         if response.size > self.max_entry:
             return False
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self.size -= old.size
-        self._entries[key] = response
-        self.size += response.size
-        while self.size > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            self.size -= evicted.size
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.size -= old.size
+            self._entries[key] = response
+            self.size += response.size
+            while self.size > self.max_bytes:
+                _, evicted = self._entries.popitem(last=False)
+                self.size -= evicted.size
         return True
 
     def __len__(self) -> int:

@@ -7,7 +7,6 @@ changes its version, so a tile from before it is neither served nor matched by `
 """
 
 from dataclasses import dataclass
-from threading import Lock
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -29,8 +28,6 @@ from app.tiles.grid import TileAddress, matrix_set
 from app.tiles.layers import collection_tile
 from app.tiles.mvt import MEDIA_TYPE
 
-#: Guards ``app.state.tile_cache`` (an OrderedDict underneath) against the thread pool's concurrent requests.
-_CACHE_LOCK = Lock()
 router = APIRouter(tags=["Tiles"], dependencies=[Depends(reject_unknown_parameters)])
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such collection, tile matrix set or tile."},
@@ -203,8 +200,7 @@ def _tile_body(
 ) -> bytes:
     """The encoded tile, from the cache when this version of the collection was tiled so before."""
     key = ("tile", collection.meta.id, version, tile, query.text)
-    with _CACHE_LOCK:  # tiles are made in the thread pool: one thread at a time reorders the LRU
-        cached = cache.get(key) if cache is not None else None
+    cached = cache.get(key) if cache is not None else None
     if cached is not None:
         return cached.body
     if isinstance(collection, EventsCollection):
@@ -215,18 +211,15 @@ def _tile_body(
     else:
         body = collection_tile(collection, tile, query.interval, query.cql)
     if cache is not None:
-        with _CACHE_LOCK:
-            cache.put(key, CachedResponse(200 if body else 204, [], body, "", b""))
+        cache.put(key, CachedResponse(200 if body else 204, [], body, "", b""))
     return body
 
 
 def _cell_counts(cache: ResponseStore, key: CacheKey, tiles: EventTiles, query: TileQuery) -> CellCounts:
     """The cell counts of a query for this data version, counted once and kept with the tiles (low zooms sum them)."""
-    with _CACHE_LOCK:
-        cached = cache.get(key)
+    cached = cache.get(key)
     if cached is not None:
         return CellCounts.from_bytes(cached.body)
     counts = tiles.cell_counts(query.interval, query.cql)
-    with _CACHE_LOCK:
-        cache.put(key, CachedResponse(200, [], counts.to_bytes(), "", b""))
+    cache.put(key, CachedResponse(200, [], counts.to_bytes(), "", b""))
     return counts
