@@ -211,7 +211,8 @@ def _attach_events(app: FastAPI, startup: Startup, registry: CollectionRegistry)
     if startup.layers is None:
         return
     store = next((c for c in registry if isinstance(c, EventsCollection)), None)
-    events = StoreEventSource(store.service) if store is not None else GeoJSONEvents([])
+    markers = startup.settings.map.image_markers
+    events = StoreEventSource(store.service, markers) if store is not None else GeoJSONEvents([])
     app.state.map_data = MapData(zones=StoreZones(startup.layers), events=events)
     if store is not None:  # the event store is open: writes, the static map and the zone summary use it
         app.state.events = store.service

@@ -161,7 +161,7 @@ def _start(settings: Settings, with_events: bool) -> None:
     layers = LayerStore.open(settings.data_dir)
     events: EventSource = GeoJSONEvents([])
     if with_events:
-        events = StoreEventSource(open_service(settings, layers.zones, start_down=True))
+        events = StoreEventSource(open_service(settings, layers.zones, start_down=True), settings.map.image_markers)
     _WORKER = _Worker(layers, MapData(zones=StoreZones(layers), events=events))
 
 

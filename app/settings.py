@@ -169,6 +169,12 @@ class MapSection(_Section):
         description="A view holding more events than this draws them from the event vector tiles (counts per area) "
         "instead of loading each one.",
     )
+    image_markers: int = Field(
+        default=2_000,
+        ge=1,
+        description="Most events a static image (/map.png, .svg, .pdf) draws one by one; above, the event store counts "
+        "them per cell and the image draws the counts, never reading each event.",
+    )
     image_cache_bytes: int = Field(
         default=32 * 1024 * 1024,
         ge=0,

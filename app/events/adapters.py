@@ -17,9 +17,13 @@ import shapely
 
 from app.events.service import EventService
 from app.events.store.base import EventQuery
+from app.events.store.sql import SqlEventStore
 from app.events.vocab import Verification
 from app.events.zones import ZONE_LAYERS
 from app.layerstore.zones import ZoneLayer
+from app.tiles.events import MERCATOR_Y
+from app.tiles.grid import HALF_WORLD
+from app.webmap.sources import EventDensity, ViewFilter
 
 BBox = tuple[float, float, float, float]
 #: Rows read per store query (capped by the store's own largest page).
@@ -52,11 +56,14 @@ class StoreEventSource:
     ----------
     service
         The open event service.
+    max_markers
+        Most events of a view drawn one by one (``map.image_markers``); above, :meth:`density` counts them.
 
     """
 
-    def __init__(self, service: EventService) -> None:
+    def __init__(self, service: EventService, max_markers: int) -> None:
         self.service = service
+        self.max_markers = max_markers
 
     def events(self, *, bbox: BBox | None, start: date, end: date) -> gpd.GeoDataFrame:
         """Events inside ``bbox`` whose date range overlaps ``start``-``end``, as points in EPSG:4326."""
@@ -68,6 +75,57 @@ class StoreEventSource:
             columns: dict[str, list[Any]] = {"id": [], "event_type": [], "verification": [], "date_start": []}
             return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
         return gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(xs, ys), crs=4326)
+
+    def density(self, where: ViewFilter, cell: float, unmapped_from: int) -> EventDensity | None:
+        """The matching events counted per square Web Mercator ``cell`` (metres) and per stored zone, in SQL.
+
+        None when the store cannot count in SQL or no more than :attr:`max_markers` events are to be drawn: the
+        caller then reads the events themselves. Events of ``location_precision`` ``unmapped_from`` or above are
+        counted apart (they are not drawn).
+        """
+        store = self.service.store
+        if not isinstance(store, SqlEventStore):
+            return None
+        unmapped = f"coalesce(e.location_precision, 1) >= {int(unmapped_from)}"
+        column = f"CASE WHEN {unmapped} THEN -1 ELSE floor(e.lon * {HALF_WORLD / 180 / cell!r}) END"
+        row = f"floor({MERCATOR_Y} / {cell!r})"
+        with store.matching(EventQuery(bbox=where.bbox, datetime=(where.start, where.end))) as (cur, source, values):
+            source, values = _with_lists(source, values, store.dialect.placeholder, where)
+            cur.execute(
+                f"SELECT gx, gy, count(*) FROM (SELECT {column} AS gx, {row} AS gy {source}) p GROUP BY gx, gy",
+                values,
+            )
+            table = np.array(cur.fetchall(), dtype=np.float64).reshape(-1, 3)
+            lost = table[:, 0] < 0
+            drawn = table[~lost]
+            if drawn[:, 2].sum() <= self.max_markers:
+                return None
+            expand = (
+                "jsonb_array_elements_text(m.zs) AS z(value)" if store.backend == "postgis" else "json_each(m.zs) z"
+            )
+            cur.execute(
+                f"SELECT z.value, count(*) FROM (SELECT e.zones AS zs {source} AND NOT {unmapped}) m, {expand} "
+                "GROUP BY z.value",
+                values,
+            )
+            zones = {str(label): int(count) for label, count in cur.fetchall()}
+        return EventDensity(
+            x=(drawn[:, 0] + 0.5) * cell,
+            y=(drawn[:, 1] + 0.5) * cell,
+            counts=drawn[:, 2].astype(np.int64),
+            unmapped=int(table[lost, 2].sum()),
+            zones=zones,
+        )
+
+
+def _with_lists(source: str, values: list[Any], placeholder: str, where: ViewFilter) -> tuple[str, list[Any]]:
+    """``source`` narrowed to the view's event types and verification states (each: any of its list)."""
+    values = list(values)
+    for column, allowed in (("event_type", where.event_types), ("verification", where.verification)):
+        if allowed:
+            source += f" AND e.{column} IN ({', '.join([placeholder] * len(allowed))})"
+            values += [str(v) for v in allowed]
+    return source, values
 
 
 class StoreEventCounter:

@@ -25,7 +25,7 @@ from app.webmap.embed import (
 )
 from app.webmap.embedpage import embed_page_html
 from app.webmap.errors import InvalidViewError, MapNotConfiguredError, UnsupportedFormatError
-from app.webmap.render import ImageFormat, check_size, describe, view_events
+from app.webmap.render import ImageFormat, check_size, view_alt
 from app.webmap.sources import MapData
 from app.webmap.view import MapView, parse_view
 from geodata.manifest import Manifest
@@ -200,8 +200,7 @@ def _snippet(
     if variant == "iframe":
         html = responsive_snippet(base, view, w, h) if responsive else iframe_snippet(base, view, w, h)
         return {"variant": variant, "html": html, "src": embed_url(base, view), "preview": embed_url("", view)}
-    data = get_map_data(request)
-    alt = describe(view, data, view_events(view, data, w, h))
+    alt = view_alt(view, get_map_data(request), w, h)
     return {
         "variant": variant,
         "html": image_snippet(base, view, w, h, alt),

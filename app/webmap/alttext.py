@@ -117,9 +117,37 @@ def alt_text(events: gpd.GeoDataFrame, index: ZoneIndex, start: date, end: date)
     str
 
     """
-    total = len(events)
+    return sentence(len(events), count_by_zone(events, index), start, end)
+
+
+def count_by_stored_zone(labels: dict[str, int], index: ZoneIndex) -> dict[str, int]:
+    """Events per named zone from events counted per stored ``'<layer>:<zone id>'`` label (the store's zones).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> index = ZoneIndex.from_polygons({"seven-districts": [("Fuzuli", box(0, 0, 1, 1))]})
+    >>> label = f"seven-districts:{index.layers['seven-districts'].zones[0].id}"
+    >>> count_by_stored_zone({label: 4, "control-2020:x": 9}, index)
+    {'Fuzuli district': 4}
+
+    """
+    counts: dict[str, int] = {}
+    for layer_id, pattern in NAMING_LAYERS.items():
+        if layer_id not in index.layers:
+            continue
+        for zone in index.layers[layer_id].zones:
+            found = labels.get(f"{layer_id}:{zone.id}", 0)
+            if found:
+                label = pattern.format(name=zone.name)
+                counts[label] = counts.get(label, 0) + found
+    return counts
+
+
+def sentence(total: int, counts: dict[str, int], start: date, end: date) -> str:
+    """The alt text of ``total`` events between ``start`` and ``end``, ``counts`` of them per named zone."""
     when = date_phrase(start, end)
     if total == 0:
         return f"Map of the Nagorno-Karabakh conflict zones: no reported events {when}."
     noun = "reported event" if total == 1 else "reported events"
-    return f"{total:,} {noun} {when}{where_phrase(count_by_zone(events, index), total)}."
+    return f"{total:,} {noun} {when}{where_phrase(counts, total)}."

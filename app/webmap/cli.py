@@ -72,7 +72,7 @@ def event_source(startup: Startup, events_file: Path | None) -> Iterator[EventSo
     from app.events.adapters import StoreEventSource
 
     with event_collections(startup) as collections:
-        yield StoreEventSource(collections[0].service)
+        yield StoreEventSource(collections[0].service, startup.settings.map.image_markers)
 
 
 def _render(view: MapView, manifest: Manifest, data: MapData, size: tuple[int, int], out: Path) -> StaticMap:

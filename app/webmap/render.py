@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from matplotlib import colormaps, patheffects
 from matplotlib.artist import Artist
@@ -25,11 +26,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 from pyproj import Transformer
 
-from app.webmap.alttext import alt_text, date_phrase
+from app.webmap.alttext import alt_text, count_by_stored_zone, date_phrase, sentence
 from app.webmap.attribution import attribution_text
 from app.webmap.builder import DEFAULT_TITLE, is_dated, layer_day, zone_layer_ids, zone_manifest
 from app.webmap.errors import InvalidViewError
-from app.webmap.sources import MapData
+from app.webmap.sources import CountedEvents, EventDensity, MapData, ViewFilter
 from app.webmap.view import BASEMAP_LAYER, EVENTS, MapView
 from geodata.manifest import Manifest
 
@@ -58,6 +59,9 @@ FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 MAX_MARKERS = 2_000
 #: Hexagons across the map when events are aggregated.
 DENSITY_GRID = 48
+#: Square cells across one hexagon when a store counts the events per cell for the hexagons (the finer, the
+#: closer each event lands to its own hexagon).
+CELLS_PER_HEX = 8
 ImageFormat = Literal["png", "svg", "pdf"]
 #: The legend panel beside the map: a share of the width, within these bounds in pixels.
 LEGEND_SHARE, LEGEND_MIN_PX, LEGEND_MAX_PX = 0.27, 120, 270
@@ -83,6 +87,8 @@ class StaticMap:
     scale_km: float | None = None
     #: True when more than :data:`MAX_MARKERS` events were drawn as counts per cell instead of markers.
     aggregated: bool = False
+    #: The events the drawn hexagonal cells add up to (None when events are drawn one by one).
+    cell_total: int | None = None
 
 
 def type_family(event_type: object) -> str:
@@ -122,13 +128,41 @@ def check_size(width: int, height: int) -> None:
             raise InvalidViewError(name, f"must be from {MIN_SIZE} to {MAX_SIZE} pixels, got {value}")
 
 
-def view_events(view: MapView, data: MapData, width: int, height: int) -> gpd.GeoDataFrame:
-    """The events ``view`` shows at ``width`` x ``height`` pixels (bbox, dates and filters applied)."""
+def view_filter(view: MapView, width: int, height: int) -> ViewFilter:
+    """Which events ``view`` shows at ``width`` x ``height`` pixels: its box in degrees, dates and filters."""
     check_size(width, height)
     x0, y0, x1, y1 = view_bounds(view, width, height)
     west, south = TO_MERCATOR.transform(x0, y0, direction="INVERSE")
     east, north = TO_MERCATOR.transform(x1, y1, direction="INVERSE")
-    return _filtered_events(view, data, (west, south, east, north)) if EVENTS in view.layers else _empty()
+    return ViewFilter(
+        (west, south, east, north), view.start, view.end, tuple(view.event_types), tuple(view.verification)
+    )
+
+
+def view_events(view: MapView, data: MapData, width: int, height: int) -> gpd.GeoDataFrame:
+    """The events ``view`` shows at ``width`` x ``height`` pixels (bbox, dates and filters applied)."""
+    where = view_filter(view, width, height)
+    return _filtered_events(view, data, where.bbox) if EVENTS in view.layers else _empty()
+
+
+def view_density(view: MapView, data: MapData, width: int, height: int) -> EventDensity | None:
+    """The events of ``view`` counted by their store (per cell, per zone) when it holds more than it draws.
+
+    None when the view has no events layer, the source cannot count, or few enough events match to read them.
+    """
+    where = view_filter(view, width, height)
+    if EVENTS not in view.layers or not isinstance(data.events, CountedEvents):
+        return None
+    x0, _, x1, _ = view_bounds(view, width, height)
+    return data.events.density(where, (x1 - x0) / (DENSITY_GRID * CELLS_PER_HEX), UNMAPPED_PRECISION)
+
+
+def view_alt(view: MapView, data: MapData, width: int, height: int) -> str:
+    """The alt text of ``view`` at ``width`` x ``height`` pixels (the image's own), without drawing it."""
+    density = view_density(view, data, width, height)
+    if density is not None:
+        return describe_density(view, data, density)
+    return describe(view, data, view_events(view, data, width, height))
 
 
 def split_unmapped(events: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -144,6 +178,14 @@ def describe(view: MapView, data: MapData, events: gpd.GeoDataFrame) -> str:
     text = alt_text(drawn, data.zones.index, view.start, view.end)
     if len(unmapped):
         text += f" {unmapped_phrase(len(unmapped))}"
+    return text
+
+
+def describe_density(view: MapView, data: MapData, density: EventDensity) -> str:
+    """:func:`describe` of events counted by their store: the zones are the events' stored zones."""
+    text = sentence(density.drawn, count_by_stored_zone(density.zones, data.zones.index), view.start, view.end)
+    if density.unmapped:
+        text += f" {unmapped_phrase(density.unmapped)}"
     return text
 
 
@@ -218,7 +260,8 @@ def forget_geopandas_legend_handlers() -> int:
 
 
 def _render(view: MapView, manifest: Manifest, data: MapData, width: int, height: int, fmt: ImageFormat) -> StaticMap:
-    matched = view_events(view, data, width, height)
+    density = view_density(view, data, width, height)
+    matched = view_events(view, data, width, height) if density is None else _empty()
     events, unmapped = split_unmapped(matched)
     map_px = height - HEADER_PX - FOOTER_PX
     legend_px = legend_width(width)
@@ -230,7 +273,13 @@ def _render(view: MapView, manifest: Manifest, data: MapData, width: int, height
     offline = view.basemap != "none" and BASEMAP_LAYER in manifest.layers
     if offline:
         _draw_basemap(ax, view, data, (x0, y0, x1, y1))
-    handles = _draw_zones(ax, view, manifest, data) + _draw_events(ax, events)
+    if density is None:
+        drawn, cell_total = _draw_events(ax, events)
+        counts, alt = (len(events), len(unmapped)), describe(view, data, matched)
+    else:
+        drawn, cell_total = _draw_density(ax, density.x, density.y, density.counts)
+        counts, alt = (density.drawn, density.unmapped), describe_density(view, data, density)
+    handles = _draw_zones(ax, view, manifest, data) + drawn
     scale_km = _scale_bar(ax, view, (x0, y0, x1, y1))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -239,20 +288,21 @@ def _render(view: MapView, manifest: Manifest, data: MapData, width: int, height
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    legend, credits = _decorate(fig, ax, view, manifest, handles, (len(events), len(unmapped)), offline)
+    legend, credits = _decorate(fig, ax, view, manifest, handles, counts, offline)
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=100, facecolor=fig.get_facecolor(), metadata=_metadata(view, fmt))
     return StaticMap(
         png=buffer.getvalue(),
-        alt=describe(view, data, matched),
-        event_count=len(events),
-        unmapped_count=len(unmapped),
+        alt=alt,
+        event_count=counts[0],
+        unmapped_count=counts[1],
         legend_box=_pixel_box(fig, legend),
         credits_box=_pixel_box(fig, credits),
         map_box=_pixel_box(fig, ax),
         media_type=FORMATS[fmt],
         scale_km=scale_km,
-        aggregated=len(events) > MAX_MARKERS,
+        aggregated=cell_total is not None,
+        cell_total=cell_total,
     )
 
 
@@ -484,12 +534,13 @@ def _column(frame: gpd.GeoDataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame.columns else pd.Series([None] * len(frame), index=frame.index)
 
 
-def _draw_events(ax: Axes, events: gpd.GeoDataFrame) -> list:
+def _draw_events(ax: Axes, events: gpd.GeoDataFrame) -> tuple[list, int | None]:
+    """Legend handles, and the events the hexagonal cells add up to when there are too many to draw one by one."""
     if not len(events):
-        return []
+        return [], None
     projected = events.to_crs(3857)
     if len(projected) > MAX_MARKERS:
-        return _draw_density(ax, projected)
+        return _draw_density(ax, projected.geometry.x.to_numpy(), projected.geometry.y.to_numpy(), None)
     precision = pd.to_numeric(_column(projected, "location_precision"), errors="coerce")
     for point, lat in zip(projected[precision == 2].geometry, events[precision == 2].geometry.y, strict=True):
         # ~25 km drawn honestly: Web Mercator stretches distances by 1/cos(latitude).
@@ -537,14 +588,20 @@ def _draw_events(ax: Axes, events: gpd.GeoDataFrame) -> list:
     for status, colour in VERIFICATION_COLOURS.items():
         if status in present:
             handles.append(Patch(facecolor=colour, edgecolor="black", label=f"Fill: {status}"))
-    return handles
+    return handles, None
 
 
-def _draw_density(ax: Axes, projected: gpd.GeoDataFrame) -> list:
-    """Events as counts per hexagonal cell (log colour scale, colour-blind-safe cividis), one legend entry."""
-    ax.hexbin(
-        projected.geometry.x,
-        projected.geometry.y,
+def _draw_density(ax: Axes, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> tuple[list, int]:
+    """Events as counts per hexagonal cell (log colour scale, colour-blind-safe cividis), one legend entry.
+
+    ``x``, ``y`` are events (``weights`` None) or the centres of cells holding ``weights`` events each. Returns
+    the legend handles and the events the drawn hexagons add up to.
+    """
+    cells = ax.hexbin(
+        x,
+        y,
+        C=weights,
+        reduce_C_function=np.sum,
         gridsize=DENSITY_GRID,
         mincnt=1,
         bins="log",
@@ -554,8 +611,9 @@ def _draw_density(ax: Axes, projected: gpd.GeoDataFrame) -> list:
         alpha=0.6,  # the zones stay readable under the cells
         zorder=5,
     )
-    label = f"Events per cell (darker: more; over {MAX_MARKERS:,} events are counted, not drawn one by one)"
-    return [Patch(facecolor=colormaps["cividis_r"](0.8), edgecolor="#555555", label=label)]
+    total = int(np.asarray(cells.get_array()).sum())
+    label = f"Events per cell (darker: more; {total:,} events are counted, not drawn one by one)"
+    return [Patch(facecolor=colormaps["cividis_r"](0.8), edgecolor="#555555", label=label)], total
 
 
 def _decorate(

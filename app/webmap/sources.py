@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from shapely.geometry import box, shape
 
@@ -34,6 +35,49 @@ class EventSource(Protocol):
 
     def events(self, *, bbox: BBox | None, start: date, end: date) -> gpd.GeoDataFrame:
         """Events inside ``bbox`` whose date range overlaps ``start``-``end``."""
+        ...
+
+
+@dataclass(frozen=True)
+class ViewFilter:
+    """The events a view shows: inside ``bbox`` (CRS84), overlapping ``start``-``end``, of these types and states."""
+
+    bbox: BBox
+    start: date
+    end: date
+    event_types: tuple[str, ...] = ()
+    verification: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventDensity:
+    """A view's events counted where they are stored: per square cell, per stored zone label, and those not drawn.
+
+    ``x``, ``y`` are the Web Mercator centres of the cells holding drawn events and ``counts`` their events;
+    ``zones`` counts drawn events per stored ``'<layer>:<zone>'`` label; ``unmapped`` the events located only to
+    the country or in waters/airspace.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    counts: np.ndarray
+    unmapped: int
+    zones: dict[str, int]
+
+    @property
+    def drawn(self) -> int:
+        """How many events the cells hold."""
+        return int(self.counts.sum())
+
+
+@runtime_checkable
+class CountedEvents(Protocol):
+    """An event source that counts a view's events where they are stored, above ``max_markers`` of them."""
+
+    max_markers: int
+
+    def density(self, where: ViewFilter, cell: float, unmapped_from: int) -> EventDensity | None:
+        """The view's events counted per cell of ``cell`` metres, or None when they are few enough to read."""
         ...
 
 
