@@ -87,34 +87,40 @@ class StoreEventSource:
         if not isinstance(store, SqlEventStore):
             return None
         unmapped = f"coalesce(e.location_precision, 1) >= {int(unmapped_from)}"
-        column = f"CASE WHEN {unmapped} THEN -1 ELSE floor(e.lon * {HALF_WORLD / 180 / cell!r}) END"
-        row = f"floor({MERCATOR_Y} / {cell!r})"
-        with store.matching(EventQuery(bbox=where.bbox, datetime=(where.start, where.end))) as (cur, source, values):
+        column = f"CASE WHEN {unmapped} THEN -1 ELSE CAST(floor(e.lon * {HALF_WORLD / 180 / cell!r}) AS integer) END"
+        row = f"CAST(floor({MERCATOR_Y} / {cell!r}) AS integer)"
+        # PostGIS: the box on the 2-D GiST of geom, as the event tiles do (the store's space-time index builds a
+        # line for each row it tests: 1.5x the time of a view holding most events)
+        box = store.backend == "postgis"
+        query = EventQuery(bbox=None if box else where.bbox, datetime=(where.start, where.end))
+        with store.matching(query) as (cur, source, values):
             source, values = _with_lists(source, values, store.dialect.placeholder, where)
+            if box:
+                source += f" AND e.geom && ST_MakeEnvelope({', '.join(repr(float(v)) for v in where.bbox)}, 4326)"
+            # one pass: the events counted per cell and per set of stored zones (a few sets a cell)
             cur.execute(
-                f"SELECT gx, gy, count(*) FROM (SELECT {column} AS gx, {row} AS gy {source}) p GROUP BY gx, gy",
+                f"SELECT gx, gy, zs, count(*) FROM (SELECT {column} AS gx, {row} AS gy, e.zones AS zs {source}) p "
+                "GROUP BY gx, gy, zs",
                 values,
             )
-            table = np.array(cur.fetchall(), dtype=np.float64).reshape(-1, 3)
-            lost = table[:, 0] < 0
-            drawn = table[~lost]
-            if drawn[:, 2].sum() <= self.max_markers:
-                return None
-            expand = (
-                "jsonb_array_elements_text(m.zs) AS z(value)" if store.backend == "postgis" else "json_each(m.zs) z"
-            )
-            cur.execute(
-                f"SELECT z.value, count(*) FROM (SELECT e.zones AS zs {source} AND NOT {unmapped}) m, {expand} "
-                "GROUP BY z.value",
-                values,
-            )
-            zones = {str(label): int(count) for label, count in cur.fetchall()}
+            groups = cur.fetchall()
+        table = np.array([g[:2] + g[3:] for g in groups], dtype=np.float64).reshape(-1, 3)
+        lost = table[:, 0] < 0
+        if table[~lost, 2].sum() <= self.max_markers:
+            return None
+        cells, index = np.unique(table[~lost, :2], axis=0, return_inverse=True)
+        counts = np.bincount(index.ravel(), weights=table[~lost, 2], minlength=len(cells)).astype(np.int64)
+        zones: Counter[str] = Counter()
+        for gx, _, labels, count in groups:
+            if gx >= 0:
+                for label in store.dialect.decode("zones", labels) or ():
+                    zones[str(label)] += int(count)
         return EventDensity(
-            x=(drawn[:, 0] + 0.5) * cell,
-            y=(drawn[:, 1] + 0.5) * cell,
-            counts=drawn[:, 2].astype(np.int64),
+            x=(cells[:, 0] + 0.5) * cell,
+            y=(cells[:, 1] + 0.5) * cell,
+            counts=counts,
             unmapped=int(table[lost, 2].sum()),
-            zones=zones,
+            zones=dict(zones),
         )
 
 
