@@ -61,7 +61,7 @@ MAX_MARKERS = 2_000
 DENSITY_GRID = 48
 #: Square cells across one hexagon when a store counts the events per cell for the hexagons (the finer, the
 #: closer each event lands to its own hexagon).
-CELLS_PER_HEX = 8
+CELLS_PER_HEX = 4
 ImageFormat = Literal["png", "svg", "pdf"]
 #: The legend panel beside the map: a share of the width, within these bounds in pixels.
 LEGEND_SHARE, LEGEND_MIN_PX, LEGEND_MAX_PX = 0.27, 120, 270
