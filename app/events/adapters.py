@@ -95,8 +95,12 @@ class StoreEventSource:
         query = EventQuery(bbox=None if box else where.bbox, datetime=(where.start, where.end))
         with store.matching(query) as (cur, source, values):
             source, values = _with_lists(source, values, store.dialect.placeholder, where)
-            if box:
-                source += f" AND e.geom && ST_MakeEnvelope({', '.join(repr(float(v)) for v in where.bbox)}, 4326)"
+            if box:  # the GiST's float32 boxes are rounded outward: the exact test (edges in) as the store's
+                west, south, east, north = (repr(float(v)) for v in where.bbox)
+                source += (
+                    f" AND e.geom && ST_MakeEnvelope({west}, {south}, {east}, {north}, 4326)"
+                    f" AND e.lon BETWEEN {west} AND {east} AND e.lat BETWEEN {south} AND {north}"
+                )
             # one pass: the events counted per cell and per set of stored zones (a few sets a cell)
             cur.execute(
                 f"SELECT gx, gy, zs, count(*) FROM (SELECT {column} AS gx, {row} AS gy, e.zones AS zs {source}) p "

@@ -56,7 +56,12 @@ def client(events_database_url: str, built_data_dir: Path) -> Iterator[TestClien
         built_data_dir, database_url=events_database_url, seed=False, map={"image_markers": MARKERS}
     )
     with TestClient(create_app(settings)) as test_client:
-        write_events(test_client.app.state.events, _records(built_data_dir))  # type: ignore[attr-defined]
+        records = _records(built_data_dir)
+        view = parse_view(VIEW, test_client.app.state.layers.manifest.layers)  # type: ignore[attr-defined]
+        north = view_filter(view, *SIZE).bbox[3]
+        for lat in (north, north + 1e-6):  # on the view's edge (in it), and just outside (float32 index boxes)
+            records.append(make_event(len(records), lon=46.8, lat=lat))
+        write_events(test_client.app.state.events, records)  # type: ignore[attr-defined]
         yield test_client
 
 
