@@ -73,8 +73,6 @@ class CollectionMeta:
     style: Mapping[str, Any] = field(default_factory=dict)
     #: Zoom levels with a simplified display variant, ascending.
     zooms: tuple[int, ...] = ()
-    #: True when features change while the service runs (writes), so responses must be revalidated.
-    mutable: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,6 +138,10 @@ class Collection(Protocol):
     """A collection of features served through the OGC API routes."""
 
     meta: CollectionMeta
+    #: True when features change while the service runs (writes), so responses must be revalidated and are never
+    #: kept by the response cache. A plain attribute, not part of ``meta``: the cache asks it on the event loop for
+    #: every request, where reading ``meta`` of the event store would be a database query.
+    mutable: bool
 
     def queryables(self) -> dict[str, Queryable]:
         """Properties that may be filtered on, by name."""

@@ -69,6 +69,8 @@ class EventsCollection:
 
     """
 
+    mutable = True  # writes change the features while the service runs
+
     def __init__(self, service: EventService, settings: EventsSection | None = None) -> None:
         self.service = service
         self.settings = settings or EventsSection()
@@ -264,7 +266,6 @@ def _meta(version: str, extent: StoreExtent, count_cap: int | None) -> Collectio
         "to their publishers",
         keywords=("Nagorno-Karabakh", "2020", "armed conflict", "events", "ACLED", "UCDP GED"),
         temporal=TimeInterval(start, end) if start or end else None,
-        mutable=True,
     )
 
 

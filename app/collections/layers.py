@@ -53,6 +53,8 @@ class _Frame:
 class LayerCollection:
     """A built layer served from memory (implements :class:`app.collections.base.Collection`)."""
 
+    mutable = False  # a layer changes only with a new build (and a new data version)
+
     def __init__(self, meta: CollectionMeta, layer: StoredLayer) -> None:
         self.meta = meta
         self._layer = layer

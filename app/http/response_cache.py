@@ -16,7 +16,7 @@ client received them (brotli, gzip or identity), per **normalised request**:
 The route computes the same strong ETag for all requests of one key (:func:`app.http.etags.request_etag`
 hashes version, path, sorted query, format, CRS and coding), so a hit carries the route's own ETag, and an
 ``If-None-Match`` naming it is answered 304 exactly as the route would. Collections whose features change while
-the service runs (``meta.mutable``: the event store) are never cached; neither are responses other than 200,
+the service runs (``Collection.mutable``: the event store) are never cached; neither are responses other than 200,
 responses without an ETag, or bodies larger than an entry may be (a quarter of the budget: whole-layer
 ``f=gpkg`` downloads stream from disk anyway). Entries are evicted least recently used first, within
 ``settings.service.response_cache_bytes``.
@@ -194,7 +194,7 @@ def _cacheable(scope: Scope) -> tuple[CacheKey, str] | None:
         collection = registry.get(parts[2])
     except CollectionNotFound:
         return None
-    if collection.meta.mutable:
+    if collection.mutable:
         return None
     headers = {k: v for k, v in scope["headers"] if k in _WANTED}
     accept = headers.get(b"accept", b"").decode("latin-1")

@@ -37,7 +37,7 @@ def list_collections(request: Request, registry: RegistryDep, settings: Settings
 )
 def describe_collection(request: Request, collection: CollectionDep, settings: SettingsDep, fmt: FormatDep) -> Response:
     """Spatial extent (CRS84), temporal extent, CRS, licence, attribution and links to the features."""
-    headers = conditional(request, settings, collection.meta.version, fmt, collection.meta.mutable)
+    headers = conditional(request, settings, collection.meta.version, fmt, collection.mutable)
     if fmt == "html":
         return render(request, "collection.html", headers, c=collection)
     return JSONResponse(documents.collection(collection, base_url(request)), headers=headers)
@@ -52,7 +52,7 @@ def describe_collection(request: Request, collection: CollectionDep, settings: S
 )
 def get_queryables(request: Request, collection: CollectionDep, settings: SettingsDep, fmt: FormatDep) -> Response:
     """The properties that can be used in ``filter`` and as ``name=value`` parameters, as a JSON Schema."""
-    headers = conditional(request, settings, collection.meta.version, fmt, collection.meta.mutable)
+    headers = conditional(request, settings, collection.meta.version, fmt, collection.mutable)
     if fmt == "html":
         return render(request, "queryables.html", headers, c=collection, queryables=collection.queryables())
     return SchemaResponse(documents.queryables(collection, base_url(request)), headers=headers)
@@ -67,5 +67,5 @@ def get_queryables(request: Request, collection: CollectionDep, settings: Settin
 )
 def get_feature_schema(request: Request, collection: CollectionDep, settings: SettingsDep) -> Response:
     """The features of the collection as a JSON Schema: the type of each property (GIS clients type fields by it)."""
-    headers = conditional(request, settings, collection.meta.version, "json", collection.meta.mutable)
+    headers = conditional(request, settings, collection.meta.version, "json", collection.mutable)
     return SchemaResponse(documents.feature_schema(collection, base_url(request)), headers=headers)

@@ -42,7 +42,7 @@ def get_features(
     crs: CrsDep,
 ) -> Response:
     """A page of features; a query parameter named after a queryable filters on equality (see /queryables)."""
-    headers = conditional(request, settings, collection.meta.version, f"{fmt}|{crs}", collection.meta.mutable)
+    headers = conditional(request, settings, collection.meta.version, f"{fmt}|{crs}", collection.mutable)
     if fmt in ("gpkg", "fgb"):
         return _download(request, collection, fmt, headers)
     page = collection.items(query)
@@ -75,7 +75,7 @@ def get_feature(
     crs: CrsDep,
 ) -> Response:
     """One feature at full resolution."""
-    headers = conditional(request, settings, collection.meta.version, f"{fmt}|{crs}", collection.meta.mutable)
+    headers = conditional(request, settings, collection.meta.version, f"{fmt}|{crs}", collection.mutable)
     feature = reproject_features([collection.item(feature_id)], crs)[0]
     doc = documents.feature(feature, collection, base_url(request), request.url)
     headers |= {"Link": link_header(doc["links"]), "Content-Crs": f"<{crs}>"}

@@ -122,7 +122,7 @@ def get_matrix_set_document(request: Request, tms: MatrixSetDep, settings: Setti
 )
 def list_tilesets(request: Request, collection: CollectionDep, settings: SettingsDep, f: JsonOnly = None) -> Response:
     """The collection's vector tilesets, one per tile matrix set."""
-    headers = conditional(request, settings, collection.meta.version, "json", collection.meta.mutable)
+    headers = conditional(request, settings, collection.meta.version, "json", collection.mutable)
     return JSONResponse(documents.tilesets(collection, base_url(request)), headers=headers)
 
 
@@ -142,7 +142,7 @@ def get_tileset(
     f: JsonOnly = None,
 ) -> Response:
     """Tileset metadata: tile matrices served, the layer and its fields, and the tile URL template."""
-    headers = conditional(request, settings, collection.meta.version, "json", collection.meta.mutable)
+    headers = conditional(request, settings, collection.meta.version, "json", collection.mutable)
     doc = documents.tileset(collection, tms, base_url(request), settings.tiles.max_zoom, query.text)
     return JSONResponse(doc, headers=headers)
 
@@ -158,7 +158,7 @@ def get_tilejson(
     request: Request, collection: CollectionDep, tms: MatrixSetDep, query: TileQueryDep, settings: SettingsDep
 ) -> Response:
     """TileJSON 3.0.0 of the tileset; ``datetime`` and ``filter`` given here are kept in its tile URL."""
-    headers = conditional(request, settings, collection.meta.version, "tilejson", collection.meta.mutable)
+    headers = conditional(request, settings, collection.meta.version, "tilejson", collection.mutable)
     doc = documents.tilejson(collection, base_url(request), settings.tiles.max_zoom, query.text)
     return JSONResponse(doc, headers=headers)
 
@@ -183,7 +183,7 @@ def get_tile(
     """The features of the collection in one tile, as a Mapbox Vector Tile (one layer named after the collection)."""
     tile = TileAddress.checked(z, y, x, settings.tiles.max_zoom)
     version = collection.meta.version
-    headers = conditional(request, settings, version, "mvt", collection.meta.mutable)
+    headers = conditional(request, settings, version, "mvt", collection.mutable)
     body = _tile_body(request.app.state.tile_cache, collection, version, tile, query, settings)
     if not body:
         return Response(status_code=204, headers=headers)
