@@ -44,7 +44,7 @@ from app.http.logging import RequestIdMiddleware
 from app.http.protocol import ProtocolMiddleware
 from app.http.response_cache import ResponseCacheMiddleware, ResponseStore
 from app.layerstore import LayerStore
-from app.memory import limit_malloc_arenas
+from app.memory import limit_malloc_arenas, startup_objects_frozen
 from app.offload import WorkerPool
 from app.ogc.apidoc import describe_service
 from app.ogc.openapi import to_openapi_30
@@ -120,6 +120,7 @@ def create_app(
                 if prestart_workers:
                     workers.prestart()
                 app.state.workers = workers
+            stack.enter_context(startup_objects_frozen())  # full collections no longer walk the layers (app.memory)
             yield
 
     app = FastAPI(
