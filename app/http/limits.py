@@ -43,6 +43,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: Most client addresses (or keys) a bucket table remembers.
 MAX_TRACKED = 10_000
+#: Seconds between two warnings that expensive requests are being refused (each refusal is logged at INFO).
+BUSY_WARNING_INTERVAL = 60.0
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RENDER_PATHS = ("/map.png", "/map.svg", "/map.pdf")
 ANALYSIS_PREFIX = "/analysis/"
@@ -91,12 +93,40 @@ class TokenBuckets:
 
 
 class _Slots:
-    """``size`` slots of one kind of expensive request, made for the running event loop on first use."""
+    """``size`` slots of one kind of expensive request, made for the running event loop on first use.
 
-    def __init__(self, name: str, size: int) -> None:
-        self.name, self.size = name, size
+    Refusals are logged: each at INFO, and a WARNING at most once a minute (with the count since the last one),
+    so an operator sees that the service is shedding work without a line per request at WARNING.
+    """
+
+    def __init__(self, name: str, size: int, setting: str) -> None:
+        self.name, self.size, self.setting = name, size, setting
         self._loop: asyncio.AbstractEventLoop | None = None
         self._semaphore: asyncio.Semaphore | None = None
+        self._refused = 0
+        self._warned_at = -math.inf
+
+    def log_refusal(self, scope: Scope, address: str, waited: float) -> None:
+        """Log one request refused because every slot stayed busy for ``waited`` seconds."""
+        self._refused += 1
+        extra = {"event": "busy", "slots": self.name, "client": address}
+        method, path = scope["method"], scope["path"]
+        logger.info(
+            "busy: %s %s from %s refused 503, every %s slot busy", method, path, address, self.name, extra=extra
+        )
+        now = time.monotonic()
+        if now - self._warned_at >= BUSY_WARNING_INTERVAL:
+            logger.warning(
+                "shedding load: %d request(s) refused 503 since the last warning; every %s slot "
+                "(service.%s = %d) stayed busy for %g s (service.busy_wait)",
+                self._refused,
+                self.name,
+                self.setting,
+                self.size,
+                waited,
+                extra=extra,
+            )
+            self._warned_at, self._refused = now, 0
 
     def semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -115,8 +145,8 @@ class LimitsMiddleware:
         self.keys = _buckets(settings.writes_per_key / 60, settings.burst_per_key)
         per_minute = settings.auth_failures_per_address
         self.failures = _buckets(per_minute / 60, max(1, math.ceil(per_minute)))
-        self.render = _Slots("image rendering", settings.render_concurrency)
-        self.analysis = _Slots("analysis", settings.analysis_concurrency)
+        self.render = _Slots("image rendering", settings.render_concurrency, "render_concurrency")
+        self.analysis = _Slots("analysis", settings.analysis_concurrency, "analysis_concurrency")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse a request over a limit; otherwise serve it (in its slot, for an expensive one)."""
@@ -138,11 +168,12 @@ class LimitsMiddleware:
         try:
             await asyncio.wait_for(semaphore.acquire(), timeout=self.settings.busy_wait)
         except TimeoutError:
+            slots.log_refusal(scope, address, self.settings.busy_wait)
             busy = Busy(f"every {slots.name} slot stayed busy for {self.settings.busy_wait:g} s; try again shortly")
             await _error(busy)(scope, receive, send)
             return
         try:
-            await self.app(scope, receive, send)
+            await _serve_while_connected(self.app, scope, receive, send, slots.name)
         finally:
             semaphore.release()
 
@@ -201,6 +232,60 @@ class LimitsMiddleware:
 
 def _buckets(rate: float, burst: int) -> TokenBuckets | None:
     return TokenBuckets(rate, burst) if rate > 0 else None
+
+
+async def _serve_while_connected(app: ASGIApp, scope: Scope, receive: Receive, send: Send, slots: str) -> None:
+    """Serve an expensive request, cancelled if its client goes away before the answer starts.
+
+    A client that gave up (a closed tab, a timeout) would otherwise keep its slot until the work was done, and
+    the requests waiting for that slot would be refused meanwhile. Once the app has read the whole body, the
+    connection is watched: ``receive`` then answers only ``http.disconnect`` (when the client leaves, or when the
+    response is complete). An analysis waiting for its worker process is cancelled at once; an image being drawn
+    in a thread is dropped when the drawing ends.
+    """
+    body_read = asyncio.Event()
+    answering = False
+
+    async def receive_body() -> Message:
+        message = await receive()
+        if message["type"] == "http.disconnect" or not message.get("more_body", False):
+            body_read.set()
+        return message
+
+    async def send_answer(message: Message) -> None:
+        nonlocal answering
+        answering = answering or message["type"] == "http.response.start"
+        await send(message)
+
+    async def client_gone() -> None:
+        await body_read.wait()
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    serving = asyncio.ensure_future(app(scope, receive_body, send_answer))
+    watching = asyncio.ensure_future(client_gone())
+    started = time.monotonic()
+    try:
+        await asyncio.wait({serving, watching}, return_when=asyncio.FIRST_COMPLETED)
+        if not serving.done() and not answering:
+            serving.cancel()
+            logger.info(
+                "client gone: %s %s cancelled after %.1f s, its %s slot freed",
+                scope["method"],
+                scope["path"],
+                time.monotonic() - started,
+                slots,
+                extra={"event": "client_gone"},
+            )
+        try:
+            await serving
+        except asyncio.CancelledError:
+            if not serving.cancelled():
+                raise  # this request itself was cancelled (shutdown): not ours to swallow
+    finally:
+        watching.cancel()
+        if not serving.done():  # this request was cancelled while its app ran: the app goes with it
+            serving.cancel()
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

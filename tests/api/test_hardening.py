@@ -114,8 +114,9 @@ def test_rate_zero_means_no_limit(tiny_app: TinyApp) -> None:
         assert {unlimited.get("/conformance").status_code for _ in range(20)} == {200}
 
 
-def test_expensive_requests_wait_for_a_slot_then_get_503() -> None:
-    """Two analysis requests with one slot and no wait: the second is refused 503 while the first runs."""
+def test_expensive_requests_wait_for_a_slot_then_get_503(caplog: pytest.LogCaptureFixture) -> None:
+    """Two analysis requests with one slot and no wait: the second is refused 503 while the first runs, and the
+    refusal is logged (a line at INFO, and the first refusal of a minute at WARNING naming the settings)."""
     started = asyncio.Event()
     release = asyncio.Event()
 
@@ -140,9 +141,76 @@ def test_expensive_requests_wait_for_a_slot_then_get_503() -> None:
     async def with_timeout() -> tuple[int, int, str | None]:
         return await asyncio.wait_for(scenario(), timeout=10)
 
-    first, second, retry_after = asyncio.run(with_timeout())
+    with caplog.at_level(logging.INFO, logger="app.http.limits"):
+        first, second, retry_after = asyncio.run(with_timeout())
     assert (first, second) == (200, 503)
     assert retry_after is not None and int(retry_after) >= 1
+    busy = [r for r in caplog.records if getattr(r, "event", None) == "busy"]
+    assert [r.levelname for r in busy] == ["INFO", "WARNING"]
+    assert "POST /analysis/overlap" in busy[0].getMessage()
+    assert "service.analysis_concurrency = 1" in busy[1].getMessage() and "service.busy_wait" in busy[1].getMessage()
+
+
+def test_a_client_that_leaves_frees_its_slot_at_once(caplog: pytest.LogCaptureFixture) -> None:
+    """One analysis slot: the first client sends its body, then leaves while the work goes on; its work is
+    cancelled and the next request gets the slot (200), where it would have waited for the work to end."""
+    cancelled = asyncio.Event()
+
+    async def analysis(scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body", False):
+            pass
+        if scope["query_string"] == b"slow":
+            try:
+                await asyncio.sleep(60)  # the work of a client that will not wait for it
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"done"})
+
+    settings = ServiceSection(analysis_concurrency=1, busy_wait=2, rate_per_address=0)
+    app = LimitsMiddleware(analysis, settings)
+
+    async def request(query: bytes, leave: asyncio.Event | None) -> list[dict[str, Any]]:
+        messages = [{"type": "http.request", "body": b"id,lat,lon", "more_body": False}]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop(0)
+            if leave is not None:
+                await leave.wait()  # the client closes its connection
+            else:
+                await asyncio.Event().wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/analysis/classify",
+            "query_string": query,
+            "headers": [],
+            "client": ("127.0.0.1", 1),
+        }
+        await app(scope, receive, send)
+        return sent
+
+    async def scenario() -> list[dict[str, Any]]:
+        leave = asyncio.Event()
+        first = asyncio.create_task(request(b"slow", leave))
+        await asyncio.sleep(0.1)
+        leave.set()
+        second = await request(b"", None)
+        assert await first == []  # nothing was sent to the client that left
+        return second
+
+    with caplog.at_level(logging.INFO, logger="app.http.limits"):
+        answer = asyncio.run(asyncio.wait_for(scenario(), timeout=10))
+    assert answer[0]["status"] == 200 and cancelled.is_set()
+    assert any(getattr(r, "event", None) == "client_gone" for r in caplog.records)
 
 
 # -- failed authentications: logged, and an address that keeps failing is locked out -----------------------------
