@@ -3,13 +3,17 @@
 matplotlib's drawing and the classification hold the GIL for seconds: in the server's threads they stall every
 other request (read p99 of 6.8 s at 64 connections, bench/LOAD.md). :class:`WorkerPool` runs them in
 ``service.worker_processes`` processes (spawned, never forked from a threaded server), each of which opens the
-layer store and the event store itself once, in :func:`_start`. A worker is replaced after
+layer store and the event store itself once, in :func:`_start`, at a lower CPU priority (``service.worker_nice``):
+on a machine whose cores are busy, the server's reads get them first (bench/LOAD.md). A worker is replaced after
 ``service.worker_tasks`` tasks, which bounds what matplotlib and GEOS keep between tasks. With 0 processes the
 work runs in the calling thread, as before (tests, and machines where a process per worker is too much).
 
 The pool is created in the app's lifespan and shut down with it; its processes start on the first task, or at
 once when the app is created with ``prestart_workers`` (``czmap serve`` does: a worker takes seconds to open the
-stores, which the first image would otherwise wait for; test apps do not, most never draw an image).
+stores, which the first image would otherwise wait for; test apps do not, most never draw an image). Prestarting
+also builds the zone index's grids once in the server and hands them to every worker process, replacements
+included (:class:`~app.layerstore.zones.WarmGrids`): a worker that built its own held every classification up
+for ~8 s, every ``worker_tasks`` tasks.
 Errors raised in a worker come back as the same class with the same message and attributes; a worker that died
 (killed, out of memory) is answered 503 (:class:`~app.errors.Busy`) and the pool is started afresh.
 """
@@ -18,20 +22,29 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import multiprocessing
+import os
+import pickle
+import shutil
+import tempfile
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.errors import Busy
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from app.analysis.dated import Period
     from app.analysis.inputs import Points
     from app.analysis.output import OutputFormat
     from app.layerstore import LayerStore
+    from app.layerstore.zones import WarmGrids
     from app.settings import Settings
     from app.webmap.render import ImageFormat, StaticMap
     from app.webmap.sources import MapData
@@ -76,6 +89,7 @@ class WorkerPool:
         self._settings, self._with_events = settings, with_events
         self._processes = settings.service.worker_processes
         self._lock = threading.Lock()
+        self._grids: Path | None = None  # the zone grids the server built, pickled for the workers (prestart)
         self._executor = self._new_executor() if self._processes else None
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -83,7 +97,7 @@ class WorkerPool:
             max_workers=self._processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start,
-            initargs=(self._settings, self._with_events),
+            initargs=(self._settings, self._with_events, self._grids),
             max_tasks_per_child=self._settings.service.worker_tasks,
         )
 
@@ -101,7 +115,8 @@ class WorkerPool:
         """:func:`app.analysis.service.run_classify` of the points, awaited off the event loop."""
         if self._executor is None:
             return await asyncio.to_thread(_classify, self._here, points, fmt, layers, period)
-        executor, future = self._submit(_classify, points, fmt, layers, period)
+        # submitting may wait for the executor's lock while it starts a replacement worker: not on the event loop
+        executor, future = await asyncio.to_thread(self._submit, _classify, points, fmt, layers, period)
         await asyncio.wait([asyncio.wrap_future(future)])
         return self._outcome(executor, future)
 
@@ -134,10 +149,18 @@ class WorkerPool:
             return self._executor
 
     def prestart(self) -> None:
-        """Start every worker process now (each opens the stores), not on the first image or classification."""
-        if self._executor is not None:
-            for _ in range(self._processes):
-                self._executor.submit(_call, _ready)
+        """Start every worker process now (each opens the stores), not on the first image or classification.
+
+        The zone index's grids are built first, here (~8 s), and handed to every worker process this pool starts,
+        replacements included: without them each new worker spent its first classification building its own.
+        """
+        if self._executor is None:
+            return
+        self._grids = _keep_grids(self._here.layers.zones.warm_grids())
+        unused, self._executor = self._executor, self._new_executor()  # the first pool started no process yet
+        unused.shutdown(wait=False)
+        for _ in range(self._processes):
+            self._executor.submit(_call, _ready)
 
     def processes(self) -> list[int]:
         """Process ids of the worker processes running now."""
@@ -148,17 +171,46 @@ class WorkerPool:
         """Stop the worker processes (a task under way is finished first)."""
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._grids is not None:
+            shutil.rmtree(self._grids.parent, ignore_errors=True)
 
 
-def _start(settings: Settings, with_events: bool) -> None:
-    """Initializer of a worker process: open the layer store and (``with_events``) the event store, once."""
+def _keep_grids(grids: WarmGrids) -> Path | None:
+    """The grids pickled into a private temporary folder for the worker processes; None if it cannot be written.
+
+    On a read-only file system each worker then builds its own. Not through the process's start-up arguments:
+    spawning writes those into a pipe the new process reads only once its imports are done, and the executor
+    holds its lock meanwhile, so with 79 MiB of grids every request that submitted a task waited for a starting
+    worker (a 2 s stall of the whole server under load).
+    """
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="czmap-grids-"))  # mode 0700: only this user reads what it unpickles
+        path = folder / "zone-grids.pickle"
+        with open(path, "wb") as out:
+            pickle.dump(grids, out, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError as exc:
+        logger.warning("zone grids not shared with the worker processes (each builds its own): %s", exc)
+        return None
+    return path
+
+
+def _start(settings: Settings, with_events: bool, grids: Path | None) -> None:
+    """Initializer of a worker process: lower priority, the layer store (with ``grids``) and the event store.
+
+    ``grids`` is the file of the zone index's grids the server built (None when it did not); the event store is
+    opened when ``with_events``.
+    """
     global _WORKER
+    os.nice(settings.service.worker_nice)  # a busy machine serves the server's reads before these drawings
     from app.events.adapters import StoreEventSource
     from app.events.service import open_service
     from app.layerstore import LayerStore
     from app.webmap.sources import EventSource, GeoJSONEvents, MapData, StoreZones
 
     layers = LayerStore.open(settings.data_dir)
+    if grids is not None:
+        with open(grids, "rb") as kept:
+            layers.zones.adopt(pickle.load(kept))  # written by this server's own process (_keep_grids)
     events: EventSource = GeoJSONEvents([])
     if with_events:
         events = StoreEventSource(open_service(settings, layers.zones, start_down=True), settings.map.image_markers)

@@ -86,9 +86,17 @@ class ServiceSection(_Section):
         "do not stall other requests (0: in the server's own threads).",
     )
     worker_tasks: int = Field(
-        default=200,
+        default=1000,
         ge=1,
-        description="Images or classifications a worker process handles before it is replaced (bounds its memory).",
+        description="Images or classifications a worker process handles before it is replaced (bounds its memory; "
+        "image and analysis requests wait the few seconds a new one takes to start).",
+    )
+    worker_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower the CPU priority of the worker processes is than the server's (nice): when the "
+        "cores are busy, reads are served first and images and classifications wait (0: the same priority).",
     )
     malloc_arenas: int = Field(
         default=2,

@@ -6,6 +6,7 @@ Both answers are exact; the grids only decide which exact test a point needs.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import shapely
@@ -52,6 +53,11 @@ class ZoneGrid:
         state = np.where(inside > 0, _INSIDE, _OUTSIDE).astype(np.uint8)
         state[widen(edge > 0)] = _EDGE
         self.state = state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled in another process (:class:`app.layerstore.zones.WarmGrids`): prepare the polygon again."""
+        self.__dict__.update(state)
+        shapely.prepare(self.polygon)
 
     @property
     def edge_share(self) -> float:

@@ -45,6 +45,8 @@ def test_the_image_is_drawn_in_a_worker_process(clients: tuple[TestClient, TestC
     assert response.content.startswith(b"\x89PNG") and response.headers["X-Alt-Text"]
     workers = pooled.app.state.workers.processes()  # type: ignore[attr-defined]
     assert workers and os.getpid() not in workers
+    # at a lower CPU priority than the server (service.worker_nice, 10 by default; nice stops at 19)
+    assert {psutil.Process(pid).nice() for pid in workers} == {min(19, psutil.Process().nice() + 10)}
 
 
 def test_a_classification_in_a_worker_equals_the_one_in_process(clients: tuple[TestClient, TestClient]) -> None:
