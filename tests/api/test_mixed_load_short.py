@@ -21,6 +21,7 @@ def test_short_mixed_load_has_no_errors_and_loses_no_write(own_store_data_dir: P
         sys.path.remove(str(BENCH))
     figures = mixed_load.main(
         ["--data-dir", str(own_store_data_dir), "--duration", "6", "--warmup", "2", "--connections", "8"]
+        + ["--server-log", str(tmp_path / "server.log")]
     )
     classes = figures["classes"]
     assert {name: c["errors"] for name, c in classes.items()} == dict.fromkeys(classes, 0)
@@ -28,3 +29,7 @@ def test_short_mixed_load_has_no_errors_and_loses_no_write(own_store_data_dir: P
     assert figures["writes"]["acknowledged"] > 0
     assert figures["writes"]["found"] == figures["writes"]["acknowledged"]
     assert figures["memory_mib"]["after_warmup"] > 0
+    # the server's own durations, read back from its access log: the window's requests, give or take the 8 under
+    # way when it opened
+    server = figures["server_side"]["read"]
+    assert 0 < server["requests"] <= classes["read"]["requests"] + 8 and server["p99_ms"] is not None
