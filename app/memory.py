@@ -1,8 +1,7 @@
 """Memory habits of the server process: fewer malloc arenas, and a garbage collector that skips start-up objects.
 
-Arenas:
-glibc gives each thread that contends for the allocator an arena of its own, up to eight per core; freed memory
-stays in the arena it came from, so with the thread pool's 40 threads the resident memory of a worker creeps up
+Arenas: glibc gives each thread that contends for the allocator an arena of its own, up to eight per core; freed
+memory stays in the arena it came from, so with the thread pool's 40 threads the resident memory of a worker creeps up
 under mixed load although the Python heap does not (bench/LOAD.md). ``M_ARENA_MAX`` bounds the number of arenas
 (the usual advice for threaded Python servers, and the effect of ``MALLOC_ARENA_MAX``, settable at run time).
 

@@ -5,7 +5,8 @@ The routes in :mod:`app.routers` know collections only through :class:`Collectio
 
 How to add a backend
 --------------------
-1. Write a class with a ``meta`` attribute (:class:`CollectionMeta`) and the three methods of :class:`Collection`.
+1. Write a class with a ``meta`` attribute (:class:`CollectionMeta`), a ``mutable`` class attribute (True when its
+   features change while the service runs) and the three methods of :class:`Collection`.
    It must not import FastAPI: it receives parsed, validated values and raises :mod:`app.errors` exceptions.
 2. ``queryables()`` lists the properties clients may filter on (equality parameters ``?name=value`` and CQL2).
    Include ``geometry`` (type ``geometry``) when spatial predicates are supported.

@@ -302,7 +302,8 @@ class WarmGrids:
 
     Building them takes ~8 s of CPU (the boundary-distance and nearest-segment grids mostly); a worker process
     (:mod:`app.offload`) that built its own on its first classification held every analysis request up that
-    long, and it is replaced every ``service.worker_tasks`` tasks. Pickled to it, they arrive in ~60 ms (79 MiB).
+    long, and it is replaced every ``service.worker_tasks`` tasks. Pickled into a file it loads (79 MiB), they arrive
+    in ~20 ms.
     """
 
     versions: dict[str, str]
