@@ -321,6 +321,8 @@ def test_embed_page_previews_escapes_and_copies(live_server: LiveServer, watched
     frame.wait_for_selector(".czmap-title-text")
     assert frame.locator(".czmap-title-text").inner_text() == PAYLOADS[1]
     page.get_by_role("button", name="Copy the HTML").click()
+    # The clipboard's promise settles after the click returns: wait for the status, then read it.
+    page.wait_for_function("() => document.getElementById('copy-status').textContent !== ''")
     assert page.locator("#copy-status").inner_text() in ("Copied.", "Selected: press Ctrl+C to copy.")
     assert page.evaluate("() => window.__pwned") is None
     oembed = page.locator('link[rel="alternate"][type="application/json+oembed"]').get_attribute("href")

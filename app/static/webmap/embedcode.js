@@ -72,14 +72,16 @@
   form.addEventListener('submit', function (e) { e.preventDefault(); update(); });
 
   document.getElementById('copy').addEventListener('click', function () {
+    var selected = 'Selected: press Ctrl+C to copy.';
     function done(text) { copyStatus.textContent = text; }
     if (navigator.clipboard && window.isSecureContext) {
+      // The clipboard answers later (or asks the reader's permission): the status is set when it does.
       navigator.clipboard.writeText(snippet.value).then(function () { done('Copied.'); }, function () {
-        snippet.select(); done('Select and copy (Ctrl+C).');
+        snippet.select(); done(selected);
       });
     } else {
       snippet.select();
-      done(document.execCommand && document.execCommand('copy') ? 'Copied.' : 'Selected: press Ctrl+C to copy.');
+      done(document.execCommand && document.execCommand('copy') ? 'Copied.' : selected);
     }
   });
   sizePreview(params());
