@@ -15,7 +15,10 @@ also builds the zone index's grids once in the server and hands them to every wo
 included (:class:`~app.layerstore.zones.WarmGrids`): a worker that built its own held every classification up
 for ~8 s, every ``worker_tasks`` tasks.
 Errors raised in a worker come back as the same class with the same message and attributes; a worker that died
-(killed, out of memory) is answered 503 (:class:`~app.errors.Busy`) and the pool is started afresh.
+(killed, out of memory) is answered 503 (:class:`~app.errors.Busy`) and the pool is started afresh. So is a task
+still unfinished after ``service.worker_deadline`` seconds: its processes are killed (a stuck GEOS or matplotlib
+call cannot be interrupted any other way) and the pool started afresh; with several worker processes, the other
+tasks under way in that pool are answered 503 too, as if their worker had died.
 """
 
 from __future__ import annotations
@@ -106,8 +109,8 @@ class WorkerPool:
         if self._executor is None:
             return _render(self._here, view, width, height, fmt)
         executor, future = self._submit(_render, view, width, height, fmt)
-        concurrent.futures.wait([future])
-        return self._outcome(executor, future)
+        concurrent.futures.wait([future], timeout=self._settings.service.worker_deadline)
+        return self._outcome(executor, future, "drawing an image")
 
     async def classify(
         self, points: Points, fmt: OutputFormat, layers: list[str] | None, period: Period
@@ -117,8 +120,10 @@ class WorkerPool:
             return await asyncio.to_thread(_classify, self._here, points, fmt, layers, period)
         # submitting may wait for the executor's lock while it starts a replacement worker: not on the event loop
         executor, future = await asyncio.to_thread(self._submit, _classify, points, fmt, layers, period)
-        await asyncio.wait([asyncio.wrap_future(future)])
-        return self._outcome(executor, future)
+        waiting = asyncio.wrap_future(future)
+        await asyncio.wait([waiting], timeout=self._settings.service.worker_deadline)
+        waiting.cancel()  # past the deadline: nobody waits for it any more (a no-op when it is done)
+        return self._outcome(executor, future, "classifying points")
 
     def _submit(self, task: Any, *args: Any) -> tuple[ProcessPoolExecutor, Future[Any]]:
         executor = self._executor
@@ -129,8 +134,16 @@ class WorkerPool:
             executor = self._restart(executor)
             return executor, executor.submit(_call, task, *args)
 
-    def _outcome(self, executor: ProcessPoolExecutor, future: Future[Any]) -> Any:
-        """The finished task's result, its exception raised here; :class:`~app.errors.Busy` (503) if its worker died."""
+    def _outcome(self, executor: ProcessPoolExecutor, future: Future[Any], work: str) -> Any:
+        """The task's result, its exception raised here; :class:`~app.errors.Busy` (503) if it cannot be had.
+
+        That is when its worker died, or when the task is still running: past the deadline, the pool's processes
+        are then killed and the pool replaced.
+        """
+        if not future.done():
+            self._stop_stuck(executor, work)
+            deadline = self._settings.service.worker_deadline
+            raise Busy(f"{work} took longer than {deadline:g} s (service.worker_deadline); its process was stopped")
         if isinstance(future.exception(), BrokenProcessPool):
             self._restart(executor)
             raise Busy("the process drawing images and classifying points stopped; it is restarted, try again")
@@ -148,6 +161,24 @@ class WorkerPool:
             assert self._executor is not None
             return self._executor
 
+    def _stop_stuck(self, executor: ProcessPoolExecutor, work: str) -> None:
+        """Kill the processes of ``executor``, one of whose tasks ran past the deadline, and start a new pool."""
+        with self._lock:
+            if self._executor is not executor:
+                return  # another request found it stuck first
+            stuck = list(_processes_of(executor).values())
+            logger.warning(
+                "%s took longer than service.worker_deadline (%g s): stopping worker processes %s and starting "
+                "new ones",
+                work,
+                self._settings.service.worker_deadline,
+                [process.pid for process in stuck],
+            )
+            for process in stuck:
+                process.kill()
+            executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._new_executor()
+
     def prestart(self) -> None:
         """Start every worker process now (each opens the stores), not on the first image or classification.
 
@@ -164,8 +195,7 @@ class WorkerPool:
 
     def processes(self) -> list[int]:
         """Process ids of the worker processes running now."""
-        running = getattr(self._executor, "_processes", None) or {}
-        return sorted(int(pid) for pid in running)
+        return sorted(int(pid) for pid in _processes_of(self._executor))
 
     def close(self) -> None:
         """Stop the worker processes (a task under way is finished first)."""
@@ -173,6 +203,11 @@ class WorkerPool:
             self._executor.shutdown(wait=True, cancel_futures=True)
         if self._grids is not None:
             shutil.rmtree(self._grids.parent, ignore_errors=True)
+
+
+def _processes_of(executor: ProcessPoolExecutor | None) -> dict[int, multiprocessing.process.BaseProcess]:
+    """The worker processes of ``executor`` by pid (the executor keeps them in a private attribute)."""
+    return dict(getattr(executor, "_processes", None) or {})
 
 
 def _keep_grids(grids: WarmGrids) -> Path | None:

@@ -98,6 +98,14 @@ class ServiceSection(_Section):
         description="How much lower the CPU priority of the worker processes is than the server's (nice): when the "
         "cores are busy, reads are served first and images and classifications wait (0: the same priority).",
     )
+    worker_deadline: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="Seconds an image or classification may take in a worker process, from when it is handed over: "
+        "a worker that takes longer is stopped and replaced, and its request answered 503 (a stuck worker would "
+        "otherwise hold its slot for good).",
+    )
     malloc_arenas: int = Field(
         default=2,
         ge=0,

@@ -87,3 +87,41 @@ def test_worker_processes_end_with_the_app(built_data_dir: Path, tmp_path: Path)
         workers = client.app.state.workers.processes()  # type: ignore[attr-defined]
         assert workers
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in workers)
+
+
+def test_a_stuck_worker_is_stopped_at_the_deadline_and_replaced(built_data_dir: Path, tmp_path: Path) -> None:
+    deadline = 6.0  # more than a worker process takes to start and draw a first image here (~3 s)
+    database = f"sqlite:///{tmp_path / 'events.sqlite'}"
+    settings = make_settings(built_data_dir, database_url=database, service={"worker_deadline": deadline})
+    # prestarted as `czmap serve` does: the zone grids are built once (~8 s) and handed to each new worker
+    with TestClient(create_app(settings, prestart_workers=True)) as client:
+        pool = client.app.state.workers  # type: ignore[attr-defined]
+        assert client.get("/map.png", params={"width": 300, "height": 200}).status_code == 200
+        for ask in (
+            lambda: client.get("/map.png", params={"width": 310, "height": 200}),
+            lambda: client.post("/analysis/classify?format=json", content=POINTS, headers=CSV),
+        ):
+            [stuck] = pool.processes()
+            os.kill(stuck, signal.SIGSTOP)  # a worker that never finishes what it is given
+            started = time.monotonic()
+            response = ask()
+            waited = time.monotonic() - started
+            assert response.status_code == 503, response.text
+            assert "service.worker_deadline" in response.json()["description"] and response.headers["Retry-After"]
+            assert deadline <= waited < deadline + 5
+            assert _ended(stuck, within=5.0)
+            assert ask().status_code == 200  # a new worker answers
+            assert stuck not in pool.processes()
+
+
+def _ended(pid: int, within: float) -> bool:
+    """Whether process ``pid`` is gone (or a zombie) within ``within`` seconds: a killed process takes a moment."""
+    until = time.monotonic() + within
+    while time.monotonic() < until:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
