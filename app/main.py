@@ -4,8 +4,9 @@ The lifespan opens the layer store once (every built table, and the one zone ind
 provider. What the routes read lives on ``app.state``: ``settings``, ``layers`` (the :class:`LayerStore`, or
 None without a build), ``collections``, and, with the event store open, ``events``, ``map_data`` and
 ``event_counter``, and ``workers`` (the :class:`~app.offload.WorkerPool` that draws static maps and classifies
-points in other processes). Four caches are there from the start (None when their budget is 0): ``image_cache``
-(rendered /map.png images, see :func:`app.routers.map._image`), ``summary_cache`` (zone summaries, see
+points in other processes). Five caches are there from the start (None when their budget is 0): ``image_cache``
+(rendered /map.png images, see :func:`app.routers.map._image`), ``page_cache`` (the HTML of /map and /embed, see
+:func:`app.routers.map._page`), ``summary_cache`` (zone summaries, see
 :func:`app.routers.analysis.summary_route`), ``tile_cache`` (encoded vector tiles, see :mod:`app.routers.tiles`)
 and ``response_cache`` (the :class:`~app.http.response_cache.ResponseStore` of the immutable layer responses).
 ``vendor_problem`` says which front-end files of the map are missing (None when all are installed; see
@@ -137,6 +138,8 @@ def create_app(
     app.state.vendor_problem = _check_vendor(settings, static_dir)
     image_cache = settings.map.image_cache_bytes
     app.state.image_cache = ResponseStore(image_cache) if image_cache else None  # /map.png by view + data version
+    pages = settings.map.page_cache_bytes
+    app.state.page_cache = ResponseStore(pages) if pages else None  # /map and /embed HTML by view + address
     summaries = settings.analysis.summary_cache_bytes
     app.state.summary_cache = ResponseStore(summaries) if summaries else None  # zone summaries by data version
     tile_cache = settings.tiles.cache_bytes

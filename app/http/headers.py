@@ -1,6 +1,6 @@
 """Security headers on every response: a Content-Security-Policy, ``nosniff``, a framing rule, a referrer policy.
 
-A route that sets its own policy keeps it (the map pages: per-response nonce, tile server; ``/embed``: framed by
+A route that sets its own policy keeps it (the map pages: inline script by hash, tiles; ``/embed``: framed by
 anyone). Other HTML pages (landing, collections, items, history, API pages) get :func:`html_policy`: scripts and
 styles from this origin only (styles may be inline: Leaflet positions with them), images from here, ``data:``
 and the tile server, and no framing. Everything else (JSON, GeoJSON, CSV, images) gets :data:`DATA_POLICY`,

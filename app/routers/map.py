@@ -9,12 +9,13 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.http.etags import check_not_modified, strong_etag
+from app.http.etags import check_not_modified, content_coding, strong_etag
 from app.http.request import base_url, reject_unknown_parameters
 from app.http.response_cache import ResponseStore, keep_response, stored_response
 from app.settings import Settings
+from app.webmap.assets import page_code_version
 from app.webmap.builder import DEFAULT_TITLE, PageOptions, build_map, render_page
-from app.webmap.csp import content_security_policy, new_nonce
+from app.webmap.csp import content_security_policy
 from app.webmap.embed import (
     embed_url,
     iframe_snippet,
@@ -112,42 +113,57 @@ def _base_url(request: Request, settings: Settings) -> str:
     return (settings.service.public_url or base_url(request)).rstrip("/")
 
 
-def _page(request: Request, view: MapView, *, embed: bool) -> HTMLResponse:
+def _page(request: Request, view: MapView, *, embed: bool) -> Response:
+    """The map page of ``view``, from the page cache when it was built for this view and address before.
+
+    The page holds no events (the browser fetches them), only the view, the layers of the build and URLs of this
+    address: its ETag is derived from those, and a matching ``If-None-Match`` gets 304 before anything is built.
+    """
     settings = get_settings(request)
     vendor_problem = getattr(request.app.state, "vendor_problem", None)
     if vendor_problem:  # without Leaflet the page would show nothing; say why instead
         raise MapNotConfiguredError(vendor_problem)
-    nonce = new_nonce()
+    manifest = get_manifest(request)
     base = _base_url(request, settings)
-    page_url = f"{base}{request.url.path}?{urlencode(view.query())}"
+    query = urlencode(view.query())
+    etag = strong_etag(_page_version(manifest), request.url.path, query, f"{base}|{content_coding(request)}")
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
+    check_not_modified(request, etag, headers)
+    cache: ResponseStore | None = request.app.state.page_cache
+    key = ("page", etag)
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        return stored_response(cached)
+    page_url = f"{base}{request.url.path}?{query}"
     options = PageOptions(
         embed=embed, full_map_url=f"{base}/map", oembed_url=f"{base}/oembed?{urlencode({'url': page_url})}"
     )
-    html = render_page(build_map(view, get_manifest(request), settings, options), nonce)
-    policy = content_security_policy(
-        nonce,
+    html, script = render_page(build_map(view, manifest, settings, options))
+    headers["Content-Security-Policy"] = content_security_policy(
+        script,
         # a reader may switch to the tiles (none are asked for until then), except on basemap=none pages
         tile_origin=None if view.basemap == "none" else settings.basemap.origin,
         api_origin=settings.map.api_origin,
         frame_ancestors="*" if embed else "'self'",
     )
-    headers = {
-        "Content-Security-Policy": policy,
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "strict-origin-when-cross-origin",
-    }
-    return HTMLResponse(html, headers=headers)
+    headers |= {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
+    return keep_response(cache, key, HTMLResponse(html, headers=headers))
+
+
+def _page_version(manifest: Manifest) -> str:
+    """A version of what a map page is made of: the code (:func:`page_code_version`) and each layer's version."""
+    layers = ";".join(f"{layer_id}={layer.version}" for layer_id, layer in sorted(manifest.layers.items()))
+    return f"{page_code_version()};{layers}"
 
 
 @router.get("/map", response_class=HTMLResponse, summary="Full-page map of the zones and the reported fighting")
-def map_page(request: Request, view: Annotated[MapView, Depends(page_view)]) -> HTMLResponse:
+def map_page(request: Request, view: Annotated[MapView, Depends(page_view)]) -> Response:
     """The interactive map; its data is fetched from the OGC API by URL."""
     return _page(request, view, embed=False)
 
 
 @router.get("/embed", response_class=HTMLResponse, summary="The map for an iframe (no page chrome)")
-def embed_page(request: Request, view: Annotated[MapView, Depends(page_view)]) -> HTMLResponse:
+def embed_page(request: Request, view: Annotated[MapView, Depends(page_view)]) -> Response:
     """The embeddable map: responsive, attribution always visible, optional title and dark theme."""
     return _page(request, view, embed=True)
 

@@ -7,9 +7,13 @@ refused with a message saying what is missing and how to get it.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 
-from app.webmap.elements import vendor_css, vendor_js
+from app import __version__
+from app.webmap import builder, elements
+from app.webmap.elements import TEMPLATES, vendor_css, vendor_js
 
 #: The folder the service serves under /static.
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -37,3 +41,18 @@ def vendor_problem(static_dir: Path = STATIC_DIR) -> str | None:
         f"the map's front-end files are missing from {static_dir}: {', '.join(missing)}; in a checkout run "
         "`make vendor` (scripts/vendor-assets.sh, needs npm), otherwise reinstall a package built with npm available"
     )
+
+
+@functools.cache
+def page_code_version() -> str:
+    """A fingerprint of the code a map page is made of: its template, builder, elements and our script and styles.
+
+    Part of the pages' ETag, so a browser or proxy holding a page revalidates it to a new one after an upgrade,
+    even when the layers did not change.
+    """
+    digest = hashlib.sha256(__version__.encode())
+    files = [TEMPLATES / "map_page.html", Path(builder.__file__), Path(elements.__file__)]
+    for path in [*files, *sorted((STATIC_DIR / "webmap").glob("*"))]:
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

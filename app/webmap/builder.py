@@ -1,4 +1,4 @@
-"""Assemble the Folium page of a view: zone layers from the manifest, events, controls; render with a nonce."""
+"""Assemble the Folium page of a view: zone layers from the manifest, events, controls; render with its hash."""
 
 from __future__ import annotations
 
@@ -128,9 +128,9 @@ def build_map(view: MapView, manifest: Manifest, settings: Settings, options: Pa
     return page
 
 
-def render_page(page: el.MapPage, nonce: str) -> str:
-    """The page's HTML with ``nonce`` on its inline script."""
-    return page.render(nonce=nonce)
+def render_page(page: el.MapPage) -> tuple[str, str]:
+    """The page's HTML and the CSP source allowing its one inline script (its hash: the page can be cached)."""
+    return page.render_with_script_hash()
 
 
 def _basemaps(view: MapView, manifest: Manifest, settings: Settings) -> el.Basemaps:

@@ -6,6 +6,8 @@ Each template is a line or two that hands JSON options (escaped by ``tojson``) t
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,7 @@ def vendor_css(static_url: str) -> list[tuple[str, str]]:
 
 
 class MapPage(Figure):
-    """The HTML document: language, escaped title, body class and the nonce on the one inline script."""
+    """The HTML document: language, escaped title, body class and one inline script, allowed by its hash."""
 
     _template = Template((TEMPLATES / "map_page.html").read_text(encoding="utf-8"))
 
@@ -49,6 +51,18 @@ class MapPage(Figure):
         self.page_title = page_title
         self.body_class = body_class
         self.oembed_url = oembed_url
+
+    def render_with_script_hash(self) -> tuple[str, str]:
+        """The page's HTML and the Content-Security-Policy source that allows its inline script (``'sha256-…'``).
+
+        The hash is taken of exactly the text placed between ``<script>`` and ``</script>``, as the browser hashes
+        it; a script that reached the page any other way (an escaping bug) has another hash and does not run.
+        """
+        for child in self._children.values():
+            child.render()
+        script = "\n" + self.script.render() + "\n"
+        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+        return self._template.render(this=self, kwargs={}, inline_script=script), f"'sha256-{digest}'"
 
 
 class ConflictMap(folium.Map):

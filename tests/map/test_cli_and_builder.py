@@ -81,7 +81,8 @@ def test_render_command_rejects_a_bad_view(map_data_dir: Path, tmp_path: Path) -
 def page_for(map_data_dir: Path, **params: Any) -> str:
     manifest = read_manifest(map_data_dir)
     view = parse_view(params, manifest.layers)
-    return render_page(build_map(view, manifest, store_settings(map_data_dir), PageOptions(embed=True)), "n0nce")
+    html, _ = render_page(build_map(view, manifest, store_settings(map_data_dir), PageOptions(embed=True)))
+    return html
 
 
 def test_every_manifest_layer_is_loaded_by_url_with_its_style(map_data_dir: Path) -> None:

@@ -3,6 +3,8 @@ alt text, embed code."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import re
 import shutil
@@ -27,15 +29,25 @@ from app.webmap.view import parse_view
 
 class Tags(HTMLParser):
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(convert_charrefs=False)  # a script's text as the browser reads it
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.text: list[str] = []
+        self.inline_scripts: list[str] = []  # the text of each <script> without src
+        self._in_inline_script = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
+        self._in_inline_script = tag == "script" and "src" not in dict(attrs)
+        if self._in_inline_script:
+            self.inline_scripts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_inline_script = False
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+        if self._in_inline_script:
+            self.inline_scripts[-1] += data
 
 
 def parse(html: str) -> Tags:
@@ -52,22 +64,37 @@ def client(map_data_dir: Path, events_fixture: list[dict[str, Any]], tmp_path_fa
         yield test_client
 
 
-def test_map_page_is_html_with_csp_nonce_on_every_inline_script(client: TestClient) -> None:
-    response = client.get("/map")
+def test_map_page_allows_exactly_its_inline_script_by_hash(client: TestClient) -> None:
+    response = client.get("/map", params={"title": "</script><script>window.__pwned=1</script>"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     policy = response.headers["content-security-policy"]
-    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
-    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
-    scripts = [attrs for tag, attrs in parse(response.text).tags if tag == "script"]
-    inline = [attrs for attrs in scripts if "src" not in attrs]
-    assert inline and all(attrs.get("nonce") == nonce for attrs in inline)
+    script_src = policy.split("script-src")[1].split(";")[0].split()
+    assert "'unsafe-inline'" not in script_src and not any(s.startswith("'nonce-") for s in script_src)
+    inline = parse(response.text).inline_scripts
+    hashes = {"'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'" for text in inline}
+    assert len(inline) == 1 and {s for s in script_src if s.startswith("'sha256-")} == hashes
+    assert "window.__pwned=1</script>" not in response.text
 
 
-def test_nonce_changes_per_response(client: TestClient) -> None:
-    first = client.get("/map").headers["content-security-policy"]
-    second = client.get("/map").headers["content-security-policy"]
-    assert first != second
+def test_map_pages_are_cached_and_revalidated(client: TestClient) -> None:
+    cache = client.app.state.page_cache  # type: ignore[attr-defined]
+    view = {"lat": "39.61", "lon": "46.82", "zoom": "9", "title": "Cached"}
+    first = client.get("/embed", params=view)
+    hits = cache.hits
+    again = client.get("/embed", params=dict(reversed(view.items())))  # the same view, asked the other way round
+    assert (again.status_code, again.text, again.headers["etag"]) == (200, first.text, first.headers["etag"])
+    assert cache.hits == hits + 1
+    assert again.headers["content-security-policy"] == first.headers["content-security-policy"]
+    assert first.headers["cache-control"] == "public, max-age=300"
+    revalidated = client.get("/embed", params=view, headers={"If-None-Match": first.headers["etag"]})
+    assert (revalidated.status_code, revalidated.content) == (304, b"")
+    other = client.get("/embed", params=view | {"title": "Another"})
+    assert other.headers["etag"] != first.headers["etag"] and "Another" in other.text
+    full = client.get("/map", params=view)
+    assert full.headers["etag"] != first.headers["etag"] and full.text != first.text
+    assert "frame-ancestors *" in first.headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in full.headers["content-security-policy"]
 
 
 def test_assets_are_local_never_a_cdn(client: TestClient) -> None:
