@@ -4,9 +4,10 @@ The lifespan opens the layer store once (every built table, and the one zone ind
 provider. What the routes read lives on ``app.state``: ``settings``, ``layers`` (the :class:`LayerStore`, or
 None without a build), ``collections``, and, with the event store open, ``events``, ``map_data`` and
 ``event_counter``, and ``workers`` (the :class:`~app.offload.WorkerPool` that draws static maps and classifies
-points in other processes). Five caches are there from the start (None when their budget is 0): ``image_cache``
+points in other processes). Six caches are there from the start (None when their budget is 0): ``image_cache``
 (rendered /map.png images, see :func:`app.routers.map._image`), ``page_cache`` (the HTML of /map and /embed, see
-:func:`app.routers.map._page`), ``summary_cache`` (zone summaries, see
+:func:`app.routers.map._page`), ``event_page_cache`` (pages of a mutable collection by its data version, see
+:func:`app.routers.items.get_features`), ``summary_cache`` (zone summaries, see
 :func:`app.routers.analysis.summary_route`), ``tile_cache`` (encoded vector tiles, see :mod:`app.routers.tiles`)
 and ``response_cache`` (the :class:`~app.http.response_cache.ResponseStore` of the immutable layer responses).
 ``vendor_problem`` says which front-end files of the map are missing (None when all are installed; see
@@ -28,7 +29,6 @@ from typing import Any
 from brotli_asgi import BrotliMiddleware
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from app import __version__
@@ -44,6 +44,7 @@ from app.http.limits import LimitsMiddleware
 from app.http.logging import RequestIdMiddleware
 from app.http.protocol import ProtocolMiddleware
 from app.http.response_cache import ResponseCacheMiddleware, ResponseStore
+from app.http.static import StaticAssets
 from app.layerstore import LayerStore
 from app.memory import limit_malloc_arenas, startup_objects_frozen
 from app.offload import WorkerPool
@@ -138,6 +139,8 @@ def create_app(
     app.state.vendor_problem = _check_vendor(settings, static_dir)
     image_cache = settings.map.image_cache_bytes
     app.state.image_cache = ResponseStore(image_cache) if image_cache else None  # /map.png by view + data version
+    event_pages = settings.events.page_cache_bytes
+    app.state.event_page_cache = ResponseStore(event_pages) if event_pages else None  # by the store's data version
     pages = settings.map.page_cache_bytes
     app.state.page_cache = ResponseStore(pages) if pages else None  # /map and /embed HTML by view + address
     summaries = settings.analysis.summary_cache_bytes
@@ -147,7 +150,8 @@ def create_app(
     install_error_handlers(app)  # every domain's errors, one body shape
     for router in ROUTERS:
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=static_dir), name="static")
+    app.state.static_dir = static_dir  # the response cache keeps its files by size and time (app.http.response_cache)
+    app.mount("/static", StaticAssets(directory=static_dir, cache_control=settings.service.cache_header), name="static")
     # outermost first: request id -> response cache -> (error) -> security headers -> CORS -> protocol -> limits
     # -> compression -> routes; the last added is the outermost, the two first are put around the stack below
     app.add_middleware(BrotliMiddleware, minimum_size=settings.service.compress_min_size, gzip_fallback=True)

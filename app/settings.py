@@ -257,6 +257,12 @@ class EventsSection(_Section):
         description="SQLite read connections per worker (each keeps a 16 MiB page cache; reads wait for a free one).",
     )
     max_limit: int = Field(default=10_000, ge=1, description="Largest page a query may ask for.")
+    page_cache_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=0,
+        description="Memory for answered pages of events by data version and request, per worker (0: none): the "
+        "readers of one map ask for the same pages, and a write makes a new version.",
+    )
     count_cap: int = Field(
         default=COUNT_CAP, ge=0, description="numberMatched is exact up to this many matches (or the end of the page)."
     )

@@ -9,6 +9,7 @@ how many acknowledged writes (201) are found again by id.
 
     python bench/mixed_load.py --data-dir /tmp/mydata --duration 60 --connections 64
     python bench/mixed_load.py --data-dir /tmp/mydata --duration 600 --connections 16 --warmup 60   # memory soak
+    python bench/mixed_load.py --data-dir /tmp/mydata --mix embed   # readers of an article with the embedded map
 
 ``--data-dir`` must hold built layers (``czmap geodata build``); its SQLite event store is used (or set
 ``--database-url``). Rate limits are switched off for the run (one loopback client would hit them); the other
@@ -56,6 +57,39 @@ MIX: list[tuple[int, str, str, str]] = [
     (2, "image", "GET", "/map.png?width=600&height=400"),
     (3, "analysis", "POST", "/analysis/classify?format=json&layers=seven-districts"),
 ]
+#: Readers of an article with the embedded map, when the story spreads: what one reader's browser asks for
+#: (recorded from Chromium loading the embed), the page itself once per reader, for two embeds of the article.
+_EMBED = "/embed?lat=39.75&lon=46.75&zoom=8&title=Fighting+near+the+Iran+border"
+EMBED_MIX: list[tuple[int, str, str, str]] = [
+    (1, "read", "GET", _EMBED),
+    (1, "read", "GET", _EMBED + "&dark=true&datetime=2020-10-27"),
+    *[
+        (2, "read", "GET", f"/static/{asset}")
+        for asset in (
+            "vendor/leaflet/leaflet.js",
+            "vendor/leaflet.markercluster/leaflet.markercluster.js",
+            "vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+            "vendor/leaflet-minimap/Control.MiniMap.min.js",
+            "webmap/czmap.js",
+            "vendor/leaflet/leaflet.css",
+            "webmap/czmap.css",
+        )
+    ],
+    *[
+        (2, "read", "GET", f"/collections/{layer}/items?f=json&limit=1000&zoom=8")
+        for layer in ("basemap", "iran-border-zone", "seven-districts", "nagorno-karabakh", "line-of-contact-1994")
+    ],
+    (2, "read", "GET", "/collections/control-2020/items?f=json&limit=1000&datetime=2020-11-10"),
+    (2, "read", "GET", "/collections/iran-border/items?f=json&limit=1000"),
+    (
+        2,
+        "read",
+        "GET",
+        "/collections/events/items?f=json&bbox=43.4564%2C37.8373%2C50.0482%2C41.6383"
+        "&datetime=2020-09-27%2F2020-11-10&limit=1000",
+    ),
+]
+MIXES = {"default": MIX, "embed": EMBED_MIX}
 CLASSES = ("read", "write", "image", "analysis")
 
 
@@ -191,6 +225,7 @@ async def worker(
     key: str,
     run_id: str,
     counter: list[int],
+    mix: list[tuple[int, str, str, str]],
 ) -> None:
     """Send requests from the mix until the deadline; each counts in the warm-up or the measured run of ``runs``
     by when it was sent (before ``measured_from`` or not).
@@ -199,10 +234,10 @@ async def worker(
     warm-up and starting a new set made the load generator send one synchronised burst of requests, whose queue
     the measured window then charged to the server.
     """
-    weights = [w for w, *_ in MIX]
+    weights = [w for w, *_ in mix]
     while time.monotonic() < deadline:
         run = runs[time.monotonic() >= measured_from]
-        _, kind, method, path = rng.choices(MIX, weights)[0]
+        _, kind, method, path = rng.choices(mix, weights)[0]
         kwargs: dict[str, Any] = {}
         if kind == "write":
             counter[0] += 1
@@ -266,7 +301,7 @@ async def load(base: str, server: psutil.Process, args: argparse.Namespace, key:
         await asyncio.gather(
             sample_memory(server, run, args, measured_from, end),
             *(
-                worker(c, (warm, run), measured_from, end, random.Random(i), key, run_id, counter)
+                worker(c, (warm, run), measured_from, end, random.Random(i), key, run_id, counter, MIXES[args.mix])
                 for i, c in enumerate(clients)
             ),
         )
@@ -294,7 +329,7 @@ def server_side(log_path: Path, offset: int) -> dict[str, Any]:
     The difference to the client's figures is time spent outside the app: in the sockets, in uvicorn before the
     request reaches the app, and in the load generator itself.
     """
-    kinds = {(method, path.split("?")[0]): kind for _, kind, method, path in MIX}
+    kinds = {(method, path.split("?")[0]): kind for _, kind, method, path in MIX + EMBED_MIX}
     durations: dict[str, list[float]] = {}
     with open(log_path, "rb") as log:
         log.seek(offset)
@@ -367,6 +402,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--mix", choices=sorted(MIXES), default="default", help="default: the service's; embed: an article's readers"
+    )
     parser.add_argument(
         "--server-log", type=Path, default=None, help="keep the server's log here, with its access log (~7%% slower)"
     )

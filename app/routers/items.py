@@ -6,9 +6,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import FileResponse, Response
 
-from app.collections.base import Collection, FeaturePage
+from app.collections.base import Collection, FeaturePage, ItemsQuery
 from app.errors import FormatNotAvailable, InvalidParameter
 from app.http.request import base_url, reject_unknown_parameters
+from app.http.response_cache import keep_response, stored_response
 from app.ogc import documents
 from app.ogc.crs import reproject_features
 from app.ogc.formats import features_to_csv
@@ -45,6 +46,19 @@ def get_features(
     headers = conditional(request, settings, collection.meta.version, f"{fmt}|{crs}", collection.mutable)
     if fmt in ("gpkg", "fgb"):
         return _download(request, collection, fmt, headers)
+    # pages of the immutable layers are kept by the response cache in front of the app; the event store's here,
+    # by their ETag (data version, query, format) and address (the links): a map's readers ask for the same page
+    cache = request.app.state.event_page_cache if collection.mutable else None
+    key = ("items", headers["ETag"], base_url(request))
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        return stored_response(cached)
+    return keep_response(cache, key, _features_page(request, collection, query, fmt, crs, headers))
+
+
+def _features_page(
+    request: Request, collection: Collection, query: ItemsQuery, fmt: str, crs: str, headers: dict[str, str]
+) -> Response:
     page = collection.items(query)
     if query.hits:
         page = FeaturePage([], page.number_matched, more=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -189,3 +190,64 @@ def test_cors_headers_are_kept_per_origin(cached: TestClient) -> None:
     assert again.headers["access-control-allow-origin"] == first.headers["access-control-allow-origin"] == "*"
     assert "ETag" in again.headers["access-control-expose-headers"]
     assert _store(cached).hits == 1
+
+
+# -- the event store's pages (app/routers/items.py) and the static files -----------------------------------------
+def test_event_pages_are_kept_until_a_write_makes_a_new_version(
+    events_client: TestClient, api_keys: dict[str, str], event_feature: Callable[..., dict[str, Any]]
+) -> None:
+    pages = events_client.app.state.event_page_cache  # type: ignore[attr-defined]
+    url = "/collections/events/items?limit=500&bbox=44,38,50,42"
+    first = events_client.get(url)
+    again = events_client.get(url)
+    assert pages.hits == 1 and (again.content, again.headers["etag"]) == (first.content, first.headers["etag"])
+    assert again.headers["cache-control"] == "no-cache"  # readers revalidate: a write is seen at once
+    other_host = events_client.get(url, headers={"host": "maps.example.org"})
+    assert "http://maps.example.org/collections/events" in other_host.text and pages.hits == 1
+    written = events_client.post(
+        "/collections/events/items", json=event_feature(7), headers={"Authorization": f"Bearer {api_keys['editor']}"}
+    )
+    assert written.status_code == 201, written.text
+    after = events_client.get(url)
+    assert after.headers["etag"] != first.headers["etag"] and pages.hits == 1
+    ids = {feature["id"] for feature in after.json()["features"]}
+    assert "api-test-0007" in ids and len(ids) == len(first.json()["features"]) + 1
+    revalidated = events_client.get(url, headers={"If-None-Match": after.headers["etag"]})
+    assert revalidated.status_code == 304
+
+
+@pytest.fixture()
+def static_app(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
+    from app.webmap.assets import STATIC_DIR
+
+    static = tmp_path / "static"
+    shutil.copytree(STATIC_DIR / "webmap", static / "webmap")
+    settings = make_settings(tmp_path, service={"cache_max_age": 600})
+    with TestClient(create_app(settings, providers=[], static_dir=static)) as client:
+        yield client, static
+
+
+def test_static_files_are_kept_compressed_and_carry_a_cache_control(static_app: tuple[TestClient, Path]) -> None:
+    client, static = static_app
+    store = _store(client)
+    br = {"accept-encoding": "gzip, deflate, br"}
+    first = client.get("/static/webmap/czmap.js", headers=br)
+    again = client.get("/static/webmap/czmap.js", headers=br)
+    assert (first.status_code, first.headers["content-encoding"], first.headers["cache-control"]) == (
+        200,
+        "br",
+        "public, max-age=600",
+    )
+    assert (store.hits, again.content) == (1, first.content)
+    assert again.content == (static / "webmap" / "czmap.js").read_bytes()  # httpx decodes the brotli
+    plain = client.get("/static/webmap/czmap.js", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == first.content and store.hits == 1
+    not_modified = client.get("/static/webmap/czmap.js", headers=br | {"if-none-match": first.headers["etag"]})
+    assert not_modified.status_code == 304 and store.hits == 2
+    ranged = client.get("/static/webmap/czmap.js", headers={"range": "bytes=0-9"})
+    assert (ranged.status_code, len(ranged.content)) == (206, 10) and store.hits == 2
+    (static / "webmap" / "czmap.js").write_text("/* changed on disk */\n", encoding="utf-8")
+    changed = client.get("/static/webmap/czmap.js", headers=br)
+    assert changed.text == "/* changed on disk */\n" and store.hits == 2
+    assert client.get("/static/webmap/nope.js").status_code == 404
+    assert client.get("/static/../pyproject.toml").status_code == 404
