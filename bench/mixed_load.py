@@ -138,7 +138,10 @@ def create_editor_key(env: dict[str, str]) -> str:
         "from app.events.auth import create_key\n"
         "with open_store(load_settings()) as s: print(create_key(s, 'editor', 'mixed-load bench'))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True, cwd=ROOT)
+    code_dir = env["PYTHONPATH"]  # the checkout under test: `python -c`/`-m` import from their working folder first
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True, cwd=code_dir
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -152,7 +155,7 @@ def start_server(env: dict[str, str], port: int, workers: int, log_path: Path | 
         command.append("--access-log")
     # The server's log goes to a file: a pipe nobody reads would block the server once it filled.
     log = open(log_path, "w+b") if log_path is not None else tempfile.TemporaryFile()  # noqa: SIM115
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    process = subprocess.Popen(command, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -403,6 +406,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument(
+        "--code", type=Path, default=ROOT, help="checkout whose app is served (e.g. a worktree of an earlier commit)"
+    )
+    parser.add_argument(
         "--mix", choices=sorted(MIXES), default="default", help="default: the service's; embed: an article's readers"
     )
     parser.add_argument(
@@ -413,7 +419,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raise SystemExit("--duration must be in (0, 3600] s and --connections in [1, 256]")
     env = {
         **os.environ,
-        "PYTHONPATH": os.environ.get("BENCH_PYTHONPATH", "") + str(ROOT),
+        "PYTHONPATH": str(args.code.resolve()),
         "CZMAP_DATA_DIR": str(args.data_dir),
         "CZMAP_BASEMAP__URL": "",
         "CZMAP_SERVICE__RATE_PER_ADDRESS": "0",
