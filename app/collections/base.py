@@ -144,6 +144,13 @@ class Collection(Protocol):
     #: every request, where reading ``meta`` of the event store would be a database query.
     mutable: bool
 
+    def version_now(self) -> str:
+        """The data version read now (``meta`` of a store that cannot be reached is the last one read).
+
+        Raises whatever reaching the data raises (the event store: :class:`~app.events.errors.StoreDown`).
+        """
+        ...
+
     def queryables(self) -> dict[str, Queryable]:
         """Properties that may be filtered on, by name."""
         ...

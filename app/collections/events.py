@@ -90,9 +90,7 @@ class EventsCollection:
             version = self.service.store.data_version()
         except StoreDown:
             if self._meta is None:
-                return _meta(
-                    UNAVAILABLE, StoreExtent(0, None, None, None), getattr(self.service.store, "count_cap", None)
-                )
+                return _meta(UNAVAILABLE, StoreExtent(None, None, None), getattr(self.service.store, "count_cap", None))
             return self._meta[1]
         with self._lock:
             if self._meta is None or self._meta[0] != version:
@@ -103,6 +101,10 @@ class EventsCollection:
     @meta.setter
     def meta(self, value: CollectionMeta) -> None:
         raise AttributeError("the metadata of the events collection is derived from the store")
+
+    def version_now(self) -> str:
+        """The store's data version, read now; :class:`StoreDown` while the database cannot be reached."""
+        return self.service.store.data_version()
 
     def queryables(self) -> dict[str, Queryable]:
         """The scalar event fields and ``geometry``."""

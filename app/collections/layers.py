@@ -67,6 +67,10 @@ class LayerCollection:
         """Every attribute column, typed from its dtype, plus ``geometry``."""
         return dict(self._queryables)
 
+    def version_now(self) -> str:
+        """The layer's version: a built layer does not change while it is served."""
+        return self.meta.version
+
     def items(self, query: ItemsQuery) -> FeaturePage:
         """One page of the features matching ``query`` (see :class:`~app.collections.base.Collection`)."""
         if query.cursor is not None:

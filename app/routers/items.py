@@ -47,9 +47,10 @@ def get_features(
     if fmt in ("gpkg", "fgb"):
         return _download(request, collection, fmt, headers)
     # pages of the immutable layers are kept by the response cache in front of the app; the event store's here,
-    # by their ETag (data version, query, format) and address (the links): a map's readers ask for the same page
+    # by the version read now (during an outage ``meta`` is the last one read, and the pages must answer 503),
+    # the ETag (query, format) and the address (the links): a map's readers ask for the same page until a write
     cache = request.app.state.event_page_cache if collection.mutable else None
-    key = ("items", headers["ETag"], base_url(request))
+    key = ("items", collection.version_now() if cache is not None else "", headers["ETag"], base_url(request))
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
         return stored_response(cached)

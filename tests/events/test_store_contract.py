@@ -325,3 +325,58 @@ def test_bbox_with_datetime_uses_both_and_follows_updates(grid, admin, event_dat
     grid.update(admin, "test-0050", {"date_end": "2020-10-01"})
     grid.update(admin, "test-0001", {"date_start": "2020-10-03", "date_end": "2020-10-03"})
     assert grid.query(query) == EventPage([], 0, False)
+
+
+def test_the_extent_is_exact_and_read_from_indexes(store, service, admin, event_data):
+    from app.events.store.sql import EXTENT_SQL
+
+    assert (store.extent().bbox, store.extent().date_start) == (None, None)
+    service.create(
+        admin, event_data(1) | {"lon": 46.1, "lat": 39.2, "date_start": "2020-10-02", "date_end": "2020-10-04"}
+    )
+    service.create(
+        admin, event_data(2) | {"lon": 47.3, "lat": 38.9, "date_start": "2020-09-28", "date_end": "2020-09-28"}
+    )
+    extent = store.extent()
+    assert extent.bbox == pytest.approx((46.1, 38.9, 47.3, 39.2))
+    assert (extent.date_start, extent.date_end) == (date(2020, 9, 28), date(2020, 10, 4))
+    # re-read after every write: a scan of the events table (300 ms at 1,000,000 events) would hold readers up
+    explain = "EXPLAIN QUERY PLAN " if store.backend == "sqlite" else "EXPLAIN "
+    with store._cursor(write=False) as cur:
+        if store.backend == "postgis":  # two rows: a scan is cheaper; forbid it, so that only a missing index shows
+            cur.execute("SET enable_seqscan = off")
+        cur.execute(explain + EXTENT_SQL)
+        plan = "\n".join(str(row[-1] if store.backend == "sqlite" else row[0]) for row in cur.fetchall())
+        if store.backend == "postgis":
+            cur.execute("RESET enable_seqscan")
+    assert "Seq Scan" not in plan and "SCAN events" not in plan, plan
+    assert plan.count("INDEX") + plan.count("Index") >= 6, plan
+
+
+def test_postgis_pool_in_use_is_busy_not_down(request):
+    """A pool timeout while every connection serves a request answers StoreDown saying so, without failing fast."""
+    import threading
+
+    from app.events.errors import StoreDown
+    from app.events.store.postgis import PostgisEventStore
+
+    with PostgisEventStore(request.getfixturevalue("pg_session_url"), pool_max_size=1, pool_timeout=0.3) as store:
+        store.count()
+        held, release = threading.Event(), threading.Event()
+
+        def hold_the_only_connection() -> None:
+            with store.transaction():
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold_the_only_connection)
+        holder.start()
+        try:
+            assert held.wait(5)
+            with pytest.raises(StoreDown, match=r"all 1 event database connections stayed in use for 0.3 s") as busy:
+                store.count()
+            assert "events.pool_max_size" in str(busy.value)
+        finally:
+            release.set()
+            holder.join()
+        assert store.count() >= 0  # at once: busy is not an outage, nothing is failed for FAIL_FAST seconds

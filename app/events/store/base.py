@@ -163,9 +163,8 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class StoreExtent:
-    """How many events are stored, where and when (``bbox`` and dates are None for an empty store)."""
+    """Where and when the stored events are (``bbox`` and dates are None for an empty store)."""
 
-    count: int
     bbox: tuple[float, float, float, float] | None
     date_start: date | None
     date_end: date | None

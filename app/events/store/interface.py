@@ -75,7 +75,7 @@ class EventStore(ABC):
 
     @abstractmethod
     def extent(self) -> StoreExtent:
-        """The number of events, their bounding box (CRS84) and their first and last day."""
+        """The events' bounding box (CRS84) and their first and last day, from indexes (no scan of the events)."""
 
     @abstractmethod
     def add_key(self, record: KeyRecord) -> None:

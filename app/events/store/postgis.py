@@ -7,7 +7,9 @@ When the database goes away, no request waits longer than ``pool_timeout`` for a
 to reach it (pool timeout, refused or broken connection) is raised as :class:`~app.events.errors.StoreDown` (503
 with Retry-After). Each connection is checked before it is lent, so none left stale by a restart reaches a
 request; reconnection attempts give up after a few seconds and start again with the next request, so the store
-recovers by itself, within seconds of the database's return, however long it was away.
+recovers by itself, within seconds of the database's return, however long it was away. A pool timeout while every
+connection is lent to a request is load, not an outage: it is answered 503 too, saying so, but the calls after it
+are not failed at once.
 
 With ``start_down=True`` (the service does this) the store also opens while the database cannot be reached: every
 call raises :class:`StoreDown` until it answers, and the migrations run on the first connection that succeeds.
@@ -28,7 +30,7 @@ from typing import Any, ClassVar
 import psycopg
 import shapely
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from shapely.geometry.base import BaseGeometry
 
 from app.events.cql import Kind, Params
@@ -229,10 +231,30 @@ class PostgisEventStore(SqlEventStore):
                     self._migrate(conn)
                 self._state(down=False, reason="")
                 yield conn
-        except psycopg.OperationalError as exc:  # PoolTimeout, refused or broken connection, server shutdown
-            self._down_until = time.monotonic() + FAIL_FAST
-            self._state(down=True, reason=_first_line(exc))
-            raise StoreDown(message, self.retry_after) from exc
+        except PoolTimeout as exc:
+            if not self._all_connections_in_use():
+                raise self._mark_down(message, exc) from exc
+            # the database is up and every connection is serving a request: busy, not down, so the calls that
+            # follow are not failed at once (an outage's fail-fast turned a moment of load into seconds of 503s)
+            size = self._pool.max_size
+            raise StoreDown(
+                f"all {size} event database connections stayed in use for {self._pool.timeout:g} s "
+                f"(events.pool_max_size, events.pool_timeout); try again in {self.retry_after} s",
+                self.retry_after,
+            ) from exc
+        except psycopg.OperationalError as exc:  # refused or broken connection, server shutdown
+            raise self._mark_down(message, exc) from exc
+
+    def _mark_down(self, message: str, exc: Exception) -> StoreDown:
+        """Mark the database unreachable (calls fail at once for :data:`FAIL_FAST` seconds); the error to raise."""
+        self._down_until = time.monotonic() + FAIL_FAST
+        self._state(down=True, reason=_first_line(exc))
+        return StoreDown(message, self.retry_after)
+
+    def _all_connections_in_use(self) -> bool:
+        """Whether the pool holds as many connections as it may and lends every one (busy, not unreachable)."""
+        stats = self._pool.get_stats()
+        return stats.get("pool_size", 0) >= self._pool.max_size and stats.get("pool_available", 0) == 0
 
     def _state(self, down: bool, reason: str) -> None:
         """Log a change between reachable and unreachable once at WARNING, a repeated failure at DEBUG."""
