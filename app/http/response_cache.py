@@ -32,8 +32,10 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from threading import Lock
+from threading import Event, Lock
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -88,7 +90,9 @@ class ResponseStore:
         self.size = 0
         self.hits = 0
         self.misses = 0
+        self.kept = 0
         self._entries: OrderedDict[CacheKey, CachedResponse] = OrderedDict()
+        self._building: dict[CacheKey, Event] = {}  # key -> set when the request building its entry is done
 
     def get(self, key: CacheKey) -> CachedResponse | None:
         """The response stored for ``key`` (now the most recently used), or None."""
@@ -114,7 +118,32 @@ class ResponseStore:
             while self.size > self.max_bytes:
                 _, evicted = self._entries.popitem(last=False)
                 self.size -= evicted.size
+            self.kept += 1
         return True
+
+    @contextmanager
+    def building(self, key: CacheKey, wait: float = 10.0) -> Iterator[bool]:
+        """True for the one request that builds the entry of ``key`` now; the others wait for it, then get False.
+
+        A request given False looks again and builds the entry itself if it was not kept (the build failed, or it
+        was too large): a failure is not passed on, and the waits are never queued one behind another. Nobody
+        waits more than ``wait`` seconds.
+        """
+        with self._lock:
+            done = self._building.get(key)
+            leader = done is None
+            if done is None:
+                done = self._building[key] = Event()
+        if not leader:
+            done.wait(wait)
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            with self._lock:
+                del self._building[key]
+            done.set()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -124,6 +153,24 @@ def stored_response(cached: CachedResponse) -> Response:
     """A response with the status, headers and body of ``cached`` (for routes that cache what they compute)."""
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in cached.headers}
     return Response(cached.body, status_code=cached.status, headers=headers)
+
+
+def cached_or_built(store: ResponseStore | None, key: CacheKey, build: Callable[[], Response]) -> Response:
+    """The response kept under ``key``, or ``build()``'s, kept; requests that miss one key together build it once.
+
+    When a write makes a new version, every reader of a widely read map misses the same page at once: without
+    this each built it (a query and a serialisation, 100 ms on a big PostGIS store), and the database's cores went
+    to building the same bytes dozens of times.
+    """
+    if store is None:
+        return build()
+    found = store.get(key)
+    if found is None:
+        with store.building(key) as leader:
+            found = None if leader else store.get(key)  # built by the request this one waited for
+            if found is None:
+                return keep_response(store, key, build())
+    return stored_response(found)
 
 
 def keep_response(store: ResponseStore | None, key: CacheKey, response: Response) -> Response:

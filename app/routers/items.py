@@ -9,7 +9,7 @@ from starlette.responses import FileResponse, Response
 from app.collections.base import Collection, FeaturePage, ItemsQuery
 from app.errors import FormatNotAvailable, InvalidParameter
 from app.http.request import base_url, reject_unknown_parameters
-from app.http.response_cache import keep_response, stored_response
+from app.http.response_cache import cached_or_built
 from app.ogc import documents
 from app.ogc.crs import reproject_features
 from app.ogc.formats import features_to_csv
@@ -51,10 +51,7 @@ def get_features(
     # the ETag (query, format) and the address (the links): a map's readers ask for the same page until a write
     cache = request.app.state.event_page_cache if collection.mutable else None
     key = ("items", collection.version_now() if cache is not None else "", headers["ETag"], base_url(request))
-    cached = cache.get(key) if cache is not None else None
-    if cached is not None:
-        return stored_response(cached)
-    return keep_response(cache, key, _features_page(request, collection, query, fmt, crs, headers))
+    return cached_or_built(cache, key, lambda: _features_page(request, collection, query, fmt, crs, headers))
 
 
 def _features_page(

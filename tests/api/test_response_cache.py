@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -251,3 +252,58 @@ def test_static_files_are_kept_compressed_and_carry_a_cache_control(static_app: 
     assert changed.text == "/* changed on disk */\n" and store.hits == 2
     assert client.get("/static/webmap/nope.js").status_code == 404
     assert client.get("/static/../pyproject.toml").status_code == 404
+
+
+def test_requests_that_miss_one_key_together_build_it_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from starlette.responses import Response
+
+    from app.http.response_cache import cached_or_built
+
+    store, builds, start = ResponseStore(max_bytes=1_000_000), [], Barrier(8)
+
+    def build() -> Response:
+        builds.append(1)
+        time.sleep(0.3)  # a page of a big store: every other reader arrives while it is built
+        return Response(b"page", headers={"ETag": '"v2"'})
+
+    def read(_: int) -> bytes:
+        start.wait()
+        return bytes(cached_or_built(store, ("items", "v2"), build).body)
+
+    with ThreadPoolExecutor(8) as pool:
+        bodies = list(pool.map(read, range(8)))
+    assert bodies == [b"page"] * 8 and len(builds) == 1 and store.kept == 1
+
+
+def test_a_failed_build_is_not_passed_on_to_the_requests_that_waited() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from starlette.responses import Response
+
+    from app.http.response_cache import cached_or_built
+
+    store, start, calls = ResponseStore(max_bytes=1_000_000), Barrier(4), []
+
+    def build() -> Response:
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(0.3)
+            raise RuntimeError("the first build fails")  # e.g. the database went away for a moment
+        return Response(b"page", headers={"ETag": '"v3"'})
+
+    def read(_: int) -> bytes | str:
+        start.wait()
+        try:
+            return bytes(cached_or_built(store, ("items", "v3"), build).body)
+        except RuntimeError as exc:
+            return str(exc)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        answers = sorted(pool.map(read, range(4)), key=str)
+    assert answers.count("the first build fails") == 1 and answers.count(b"page") == 3
+    assert time.monotonic() - started < 2  # the waiters did not queue one behind another
