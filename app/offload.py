@@ -16,9 +16,10 @@ included (:class:`~app.layerstore.zones.WarmGrids`): a worker that built its own
 for ~8 s, every ``worker_tasks`` tasks.
 Errors raised in a worker come back as the same class with the same message and attributes; a worker that died
 (killed, out of memory) is answered 503 (:class:`~app.errors.Busy`) and the pool is started afresh. So is a task
-still unfinished after ``service.worker_deadline`` seconds: its processes are killed (a stuck GEOS or matplotlib
+that made no progress for ``service.worker_deadline`` seconds: its processes are killed (a stuck GEOS or matplotlib
 call cannot be interrupted any other way) and the pool started afresh; with several worker processes, the other
-tasks under way in that pool are answered 503 too, as if their worker had died.
+tasks under way in that pool are answered 503 too, as if their worker had died. A worker that is slow but working
+(it used CPU in the meantime) is given more time, up to ten deadlines or ten minutes (:class:`_Progress`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import pickle
 import shutil
 import tempfile
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -109,7 +111,10 @@ class WorkerPool:
         if self._executor is None:
             return _render(self._here, view, width, height, fmt)
         executor, future = self._submit(_render, view, width, height, fmt)
-        concurrent.futures.wait([future], timeout=self._settings.service.worker_deadline)
+        progress = _Progress(executor, self._settings.service.worker_deadline)
+        while not concurrent.futures.wait([future], timeout=self._settings.service.worker_deadline).done:
+            if not progress.made():
+                break
         return self._outcome(executor, future, "drawing an image")
 
     async def classify(
@@ -121,8 +126,11 @@ class WorkerPool:
         # submitting may wait for the executor's lock while it starts a replacement worker: not on the event loop
         executor, future = await asyncio.to_thread(self._submit, _classify, points, fmt, layers, period)
         waiting = asyncio.wrap_future(future)
-        await asyncio.wait([waiting], timeout=self._settings.service.worker_deadline)
-        waiting.cancel()  # past the deadline: nobody waits for it any more (a no-op when it is done)
+        progress = _Progress(executor, self._settings.service.worker_deadline)
+        while not (await asyncio.wait([waiting], timeout=self._settings.service.worker_deadline))[0]:
+            if not progress.made():
+                break
+        waiting.cancel()  # stuck: nobody waits for it any more (a no-op when it is done)
         return self._outcome(executor, future, "classifying points")
 
     def _submit(self, task: Any, *args: Any) -> tuple[ProcessPoolExecutor, Future[Any]]:
@@ -143,7 +151,7 @@ class WorkerPool:
         if not future.done():
             self._stop_stuck(executor, work)
             deadline = self._settings.service.worker_deadline
-            raise Busy(f"{work} took longer than {deadline:g} s (service.worker_deadline); its process was stopped")
+            raise Busy(f"{work} made no progress for {deadline:g} s (service.worker_deadline); its process was stopped")
         if isinstance(future.exception(), BrokenProcessPool):
             self._restart(executor)
             raise Busy("the process drawing images and classifying points stopped; it is restarted, try again")
@@ -168,7 +176,7 @@ class WorkerPool:
                 return  # another request found it stuck first
             stuck = list(_processes_of(executor).values())
             logger.warning(
-                "%s took longer than service.worker_deadline (%g s): stopping worker processes %s and starting "
+                "%s made no progress for service.worker_deadline (%g s): stopping worker processes %s and starting "
                 "new ones",
                 work,
                 self._settings.service.worker_deadline,
@@ -203,6 +211,44 @@ class WorkerPool:
             self._executor.shutdown(wait=True, cancel_futures=True)
         if self._grids is not None:
             shutil.rmtree(self._grids.parent, ignore_errors=True)
+
+
+class _Progress:
+    """Whether the processes of a pool used any CPU since the last look: a stuck worker uses none.
+
+    A worker that is slow is not stuck: one building the zone grids on a machine whose cores are taken (and at a
+    lower priority) took more than a minute for its first classification in CI. So the deadline stops a task only
+    when its pool used no CPU for the whole of it, or when it has run for ten deadlines (ten minutes at least).
+    Without ``/proc`` (not Linux), only that limit applies.
+    """
+
+    def __init__(self, executor: ProcessPoolExecutor, deadline: float) -> None:
+        self.executor = executor
+        self.give_up_at = time.monotonic() + max(10 * deadline, 600.0)
+        self.cpu = self._cpu_seconds()
+
+    def made(self) -> bool:
+        """True when the pool used CPU since the last look (and the hard limit is not reached).
+
+        A process that is new since the last look (one replaced after ``worker_tasks``) counts as progress.
+        """
+        before, self.cpu = self.cpu, self._cpu_seconds()
+        if time.monotonic() >= self.give_up_at:
+            return False
+        if before is None or self.cpu is None:
+            return True
+        return any(seconds > before.get(pid, -1.0) for pid, seconds in self.cpu.items())
+
+    def _cpu_seconds(self) -> dict[int, float] | None:
+        """CPU seconds used by each process of the pool, by pid (None without ``/proc``)."""
+        used = {}
+        for pid in _processes_of(self.executor):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                return None
+            used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: proc(5)
+        return used
 
 
 def _processes_of(executor: ProcessPoolExecutor | None) -> dict[int, multiprocessing.process.BaseProcess]:

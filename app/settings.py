@@ -102,9 +102,9 @@ class ServiceSection(_Section):
         default=60.0,
         gt=0,
         le=3600,
-        description="Seconds an image or classification may take in a worker process, from when it is handed over: "
-        "a worker that takes longer is stopped and replaced, and its request answered 503 (a stuck worker would "
-        "otherwise hold its slot for good).",
+        description="Seconds an image or classification may go without progress in a worker process (its processes "
+        "use no CPU; in all at most ten times this, or ten minutes): the worker is then stopped and replaced, and "
+        "its request answered 503 (a stuck worker would otherwise hold its slot for good).",
     )
     malloc_arenas: int = Field(
         default=2,
