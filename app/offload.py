@@ -102,7 +102,7 @@ class WorkerPool:
             max_workers=self._processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start,
-            initargs=(self._settings, self._with_events, self._grids),
+            initargs=(self._settings, self._with_events, self._grids, os.getpid()),
             max_tasks_per_child=self._settings.service.worker_tasks,
         )
 
@@ -206,9 +206,21 @@ class WorkerPool:
         return sorted(int(pid) for pid in _processes_of(self._executor))
 
     def close(self) -> None:
-        """Stop the worker processes (a task under way is finished first)."""
+        """Stop the worker processes now.
+
+        The server closes the pool once its requests are answered, so no result is awaited any more: waiting for
+        the workers (one still starting, or drawing for a client that left) kept ``czmap serve`` from stopping
+        within 10 s of SIGTERM on a busy machine.
+        """
         if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            processes = list(_processes_of(self._executor).values())
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join(timeout=5)
+                if process.is_alive():
+                    process.kill()
         if self._grids is not None:
             shutil.rmtree(self._grids.parent, ignore_errors=True)
 
@@ -275,14 +287,15 @@ def _keep_grids(grids: WarmGrids) -> Path | None:
     return path
 
 
-def _start(settings: Settings, with_events: bool, grids: Path | None) -> None:
+def _start(settings: Settings, with_events: bool, grids: Path | None, server: int) -> None:
     """Initializer of a worker process: lower priority, the layer store (with ``grids``) and the event store.
 
     ``grids`` is the file of the zone index's grids the server built (None when it did not); the event store is
-    opened when ``with_events``.
+    opened when ``with_events``; ``server`` is the pid of the server process, which this worker ends with.
     """
     global _WORKER
     os.nice(settings.service.worker_nice)  # a busy machine serves the server's reads before these drawings
+    threading.Thread(target=_end_with, args=(server,), daemon=True, name="czmap-worker-parent").start()
     from app.events.adapters import StoreEventSource
     from app.events.service import open_service
     from app.layerstore import LayerStore
@@ -296,6 +309,17 @@ def _start(settings: Settings, with_events: bool, grids: Path | None) -> None:
     if with_events:
         events = StoreEventSource(open_service(settings, layers.zones, start_down=True), settings.map.image_markers)
     _WORKER = _Worker(layers, MapData(zones=StoreZones(layers), events=events))
+
+
+def _end_with(server: int) -> None:
+    """End this worker process once its server is gone (killed: ``kill -9``, out of memory), even before it started.
+
+    The pool's queues are pipes whose other end each worker holds too, so a worker never sees its server leave:
+    killed servers left their workers idle for good, ~150 MiB each.
+    """
+    while os.getppid() == server:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _call(task: Any, *args: Any) -> Any:

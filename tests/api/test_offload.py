@@ -130,6 +130,29 @@ def test_a_slow_worker_that_works_is_not_stopped(built_data_dir: Path, tmp_path:
         assert time.monotonic() - started > 1.0  # it did take longer than the deadline
 
 
+def test_workers_end_when_their_server_is_killed(built_data_dir: Path, tmp_path: Path) -> None:
+    from livesupport import start_server
+
+    env = {**os.environ, "CZMAP_DATA_DIR": str(built_data_dir), "CZMAP_BASEMAP__URL": ""}
+    env["CZMAP_EVENTS__DATABASE_URL"] = f"sqlite:///{tmp_path / 'events.sqlite'}"
+    _, server = start_server(env)
+    try:
+        until = time.monotonic() + 60
+        workers: list[psutil.Process] = []
+        while not workers and time.monotonic() < until:  # `czmap serve` starts its worker at start-up
+            workers = [
+                child
+                for child in psutil.Process(server.pid).children(recursive=True)
+                if "spawn_main" in " ".join(child.cmdline())
+            ]
+            time.sleep(0.2)
+        assert workers, "czmap serve started no worker process"
+    finally:
+        server.kill()  # kill -9: no shutdown runs
+        server.wait(10)
+    assert all(_ended(worker.pid, within=10.0) for worker in workers)
+
+
 def _ended(pid: int, within: float) -> bool:
     """Whether process ``pid`` is gone (or a zombie) within ``within`` seconds: a killed process takes a moment."""
     until = time.monotonic() + within
