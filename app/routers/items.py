@@ -43,14 +43,16 @@ def get_features(
     crs: CrsDep,
 ) -> Response:
     """A page of features; a query parameter named after a queryable filters on equality (see /queryables)."""
-    headers = conditional(request, settings, collection.meta.version, f"{fmt}|{crs}", collection.mutable)
+    # the event store's version is read now, once: during an outage ``meta`` is the last one read, and its pages
+    # must answer 503, never a page (or a 304) from before
+    version = collection.version_now() if collection.mutable else collection.meta.version
+    headers = conditional(request, settings, version, f"{fmt}|{crs}", collection.mutable)
     if fmt in ("gpkg", "fgb"):
         return _download(request, collection, fmt, headers)
     # pages of the immutable layers are kept by the response cache in front of the app; the event store's here,
-    # by the version read now (during an outage ``meta`` is the last one read, and the pages must answer 503),
-    # the ETag (query, format) and the address (the links): a map's readers ask for the same page until a write
+    # by their ETag (version, query, format) and address (the links): a map's readers ask for the same page
     cache = request.app.state.event_page_cache if collection.mutable else None
-    key = ("items", collection.version_now() if cache is not None else "", headers["ETag"], base_url(request))
+    key = ("items", headers["ETag"], base_url(request))
     return cached_or_built(cache, key, lambda: _features_page(request, collection, query, fmt, crs, headers))
 
 
